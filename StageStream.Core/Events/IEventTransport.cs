@@ -1,0 +1,34 @@
+namespace StageStream.Core.Events;
+
+/// <summary>
+/// Where a project's events live and how they reach every server process: in memory by default,
+/// Redis when configured. Nothing above this interface knows which.
+/// </summary>
+public interface IEventTransport
+{
+    /// <summary>
+    /// Appends the event, assigning an id greater than every earlier id of its project, and returns it.
+    /// The transport then hands the event to <see cref="EventHub.Deliver"/> of every process, in id order per project.
+    /// </summary>
+    ValueTask<StageEvent> AppendAsync(StageEvent stageEvent, CancellationToken cancellationToken);
+
+    /// <summary>The retained events of a project with an id greater than <paramref name="afterId"/>, in order.</summary>
+    ValueTask<IReadOnlyList<StageEvent>> ReadAsync(string projectId, long afterId, CancellationToken cancellationToken);
+}
+
+public sealed class EventRetentionOptions
+{
+    public const string Section = "Events";
+
+    /// <summary>Everything newer than this is kept; older events are kept only while they belong to the latest run of their stage or pipeline.</summary>
+    public int RetentionSeconds { get; set; } = 3600;
+
+    /// <summary>Events a subscriber may have waiting before it is cut off (it then catches up with Last-Event-ID).</summary>
+    public int SubscriberBufferSize { get; set; } = 2048;
+}
+
+/// <summary>Id scheme shared by transports: milliseconds since the epoch times 1000 plus a counter, so ids keep increasing across restarts and stay exact in JavaScript numbers.</summary>
+public static class EventIds
+{
+    public static long Next(long previous, DateTimeOffset now) => Math.Max(previous + 1, now.ToUnixTimeMilliseconds() * 1000);
+}

@@ -1,0 +1,88 @@
+using System.Collections.Concurrent;
+using Microsoft.Extensions.Options;
+
+namespace StageStream.Core.Events;
+
+/// <summary>
+/// The default transport for one server: each project's events in memory, trimmed by the retention
+/// rules, delivered to this process's hub in id order.
+/// </summary>
+public sealed class InMemoryEventTransport(EventHub hub, IOptions<EventRetentionOptions> options, TimeProvider clock) : IEventTransport
+{
+    private readonly ConcurrentDictionary<string, ProjectLog> _logs = new();
+
+    public ValueTask<StageEvent> AppendAsync(StageEvent stageEvent, CancellationToken cancellationToken)
+    {
+        var log = _logs.GetOrAdd(stageEvent.ProjectId, _ => new ProjectLog());
+        StageEvent appended;
+        lock (log)
+        {
+            var now = clock.GetUtcNow();
+            appended = stageEvent with { Id = EventIds.Next(log.LastId, now) };
+            log.LastId = appended.Id;
+            log.Events.Add(appended);
+            if (log.Events.Count >= log.NextTrimAt)
+            {
+                log.Trim(now.ToUnixTimeMilliseconds() / 1000.0 - options.Value.RetentionSeconds);
+            }
+            // Inside the lock, so the hub sees one project's events in id order.
+            hub.Deliver(appended);
+        }
+        return ValueTask.FromResult(appended);
+    }
+
+    public ValueTask<IReadOnlyList<StageEvent>> ReadAsync(string projectId, long afterId, CancellationToken cancellationToken)
+    {
+        if (!_logs.TryGetValue(projectId, out var log))
+        {
+            return ValueTask.FromResult<IReadOnlyList<StageEvent>>([]);
+        }
+        lock (log)
+        {
+            var start = log.Events.FindIndex(e => e.Id > afterId);
+            IReadOnlyList<StageEvent> events = start < 0 ? [] : log.Events.GetRange(start, log.Events.Count - start);
+            return ValueTask.FromResult(events);
+        }
+    }
+
+    private sealed class ProjectLog
+    {
+        public List<StageEvent> Events { get; } = [];
+        public long LastId { get; set; }
+        public int NextTrimAt { get; private set; } = 1024;
+
+        public void Trim(double cutoff)
+        {
+            var keep = RetentionRules.Keep(Events, cutoff);
+            Events.RemoveAll(e => !keep.Contains(e.Id));
+            NextTrimAt = Math.Max(1024, Events.Count * 2);
+        }
+    }
+}
+
+/// <summary>What retention keeps: everything newer than the cutoff, and the latest run of each stage and of the pipeline.</summary>
+public static class RetentionRules
+{
+    public static HashSet<long> Keep(IReadOnlyList<StageEvent> events, double cutoffEpochSeconds)
+    {
+        var latestRunOfStage = new Dictionary<string, string>();
+        string? latestRootRun = null;
+        string? latestPipelineRun = null;
+        foreach (var e in events)
+        {
+            latestRunOfStage[e.Stage] = e.RunId;
+            latestRootRun = e.RootRunId;
+            latestPipelineRun = e.PipelineRunId ?? latestPipelineRun;
+        }
+        var keep = new HashSet<long>();
+        foreach (var e in events)
+        {
+            if (e.Timestamp >= cutoffEpochSeconds || latestRunOfStage[e.Stage] == e.RunId || e.RootRunId == latestRootRun
+                || (e.PipelineRunId is not null && e.PipelineRunId == latestPipelineRun))
+            {
+                keep.Add(e.Id);
+            }
+        }
+        return keep;
+    }
+}

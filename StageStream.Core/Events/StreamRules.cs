@@ -1,0 +1,42 @@
+namespace StageStream.Core.Events;
+
+/// <summary>
+/// Which events a stream selects, where its run starts and when it ends. A stream is one project's
+/// events, either of one stage (<c>stage</c> set) or of every stage and the pipeline (<c>stage</c> null).
+/// The SSE endpoint and the pages share these rules, so both see the same messages.
+/// </summary>
+public static class StreamRules
+{
+    public static bool Selects(StageEvent e, string? stage) => stage is null || e.Stage == stage;
+
+    /// <summary>The run a stream follows: the stage run for one stage, the pipeline (or lone stage) run for all.</summary>
+    public static string RunOf(StageEvent e, string? stage) => stage is null ? e.RootRunId : e.RunId;
+
+    /// <summary>The message after which the stream's run is over, with the reason given in <c>stream_end</c>.</summary>
+    public static string? EndReason(StageEvent e, string? stage)
+    {
+        if (stage is not null)
+        {
+            if (e.Stage != stage)
+            {
+                return null;
+            }
+            return e.Type switch
+            {
+                EventTypes.Done => "done",
+                EventTypes.Error => "error",
+                EventTypes.StageUpdate when e.Status is "cancelled" or "skipped" => e.Status,
+                _ => null,
+            };
+        }
+        return e.Type switch
+        {
+            EventTypes.PipelineDone => "pipeline_done",
+            EventTypes.PipelineError => "pipeline_error",
+            EventTypes.StageUpdate when e.Stage == Projects.StageNames.Pipeline && e.Status == "cancelled" => "cancelled",
+            _ => null,
+        };
+    }
+
+    public static bool Ends(StageEvent e, string? stage) => EndReason(e, stage) is not null;
+}

@@ -1,0 +1,51 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using StageStream.Core.Projects;
+
+namespace StageStream.Core.Persistence;
+
+public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> options) : DbContext(options)
+{
+    public DbSet<Project> Projects => Set<Project>();
+    public DbSet<StageRecord> Stages => Set<StageRecord>();
+    public DbSet<Shot> Shots => Set<Shot>();
+
+    /// <summary>A project with its stages and shots, tracked for changes.</summary>
+    public Task<Project?> FindProjectAsync(string id, CancellationToken cancellationToken) =>
+        Projects.Include(p => p.Stages).Include(p => p.Shots).AsSplitQuery()
+            .FirstOrDefaultAsync(p => p.Id == id, cancellationToken);
+
+    protected override void OnModelCreating(ModelBuilder modelBuilder)
+    {
+        modelBuilder.Entity<Project>(project =>
+        {
+            project.HasKey(p => p.Id);
+            project.Property(p => p.Id).HasMaxLength(64);
+            project.Property(p => p.Name).HasMaxLength(200);
+            project.Property(p => p.Status).HasConversion<string>().HasMaxLength(16);
+            project.HasMany(p => p.Stages).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            project.HasMany(p => p.Shots).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            project.HasIndex(p => p.CreatedAt);
+        });
+        modelBuilder.Entity<StageRecord>(stage =>
+        {
+            stage.HasKey(s => s.Id);
+            stage.Property(s => s.Stage).HasMaxLength(32);
+            stage.Property(s => s.Status).HasConversion<string>().HasMaxLength(16);
+            stage.HasIndex(s => new { s.ProjectId, s.Stage }).IsUnique();
+            stage.HasIndex(s => s.Status);
+        });
+        modelBuilder.Entity<Shot>(shot =>
+        {
+            shot.HasKey(s => s.Id);
+            shot.Property(s => s.CameraMove).HasConversion<string>().HasMaxLength(16);
+            shot.HasIndex(s => new { s.ProjectId, s.Sequence });
+        });
+    }
+
+    protected override void ConfigureConventions(ModelConfigurationBuilder configurationBuilder)
+    {
+        // SQLite cannot order or compare DateTimeOffset; store UTC ticks, which sort correctly.
+        configurationBuilder.Properties<DateTimeOffset>().HaveConversion<DateTimeOffsetToBinaryConverter>();
+    }
+}

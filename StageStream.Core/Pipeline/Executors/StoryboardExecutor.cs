@@ -1,0 +1,81 @@
+using System.Text.Json.Nodes;
+using StageStream.Core.Projects;
+using StageStream.Core.Providers;
+
+namespace StageStream.Core.Pipeline.Executors;
+
+/// <summary>storyboard: splits the rewritten text into shots and replaces the project's storyboard.</summary>
+public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecutor
+{
+    public string Stage => StageNames.Storyboard;
+
+    public async Task<StageOutcome> ExecuteAsync(StageContext context, CancellationToken cancellationToken)
+    {
+        var provider = providers.For<IStoryboardProvider>(Stage);
+        context.Record.Provider = provider.Name;
+        var drafts = await provider.PlanAsync(
+            context.Project.RewrittenText!,
+            async token => await context.Report.TokenAsync(token, cancellationToken),
+            cancellationToken);
+        if (drafts.Count == 0)
+        {
+            throw new ProviderException($"The {provider.Name} storyboard provider returned no shots.");
+        }
+
+        var project = context.Project;
+        foreach (var old in project.Shots.ToList())
+        {
+            DeleteMedia(context.Data, old.ImagePath, old.ClipPath);
+        }
+        context.Db.Shots.RemoveRange(project.Shots);
+        project.Shots.Clear();
+        DeleteMedia(context.Data, project.FinalVideoPath);
+        project.FinalVideoPath = null;
+        // The later stages' outputs belonged to the old shots.
+        foreach (var later in project.Stages.Where(s => StageNames.IndexOf(s.Stage) > StageNames.IndexOf(Stage) && !s.IsActive))
+        {
+            later.Status = StageStatus.Pending;
+            later.Progress = 0;
+            later.Error = null;
+        }
+
+        var sequence = 0;
+        foreach (var draft in drafts)
+        {
+            sequence++;
+            var shot = new Shot
+            {
+                ProjectId = project.Id,
+                Sequence = sequence,
+                Narration = draft.Narration.Trim(),
+                VisualPrompt = draft.VisualPrompt.Trim(),
+                ShotType = string.IsNullOrWhiteSpace(draft.ShotType) ? "medium" : draft.ShotType.Trim(),
+                DurationSeconds = Math.Clamp(draft.DurationSeconds, 1, 30),
+            };
+            project.Shots.Add(shot);
+        }
+        await context.SaveAsync(cancellationToken);
+        foreach (var shot in project.ShotsInOrder)
+        {
+            await context.Report.ItemCompletedAsync("shot", shot.Sequence, new JsonObject
+            {
+                ["narration"] = shot.Narration,
+                ["visual_prompt"] = shot.VisualPrompt,
+                ["shot_type"] = shot.ShotType,
+                ["duration"] = shot.DurationSeconds,
+            }, cancellationToken);
+        }
+        return new StageOutcome(Result: $"{sequence} shots", Metadata: new JsonObject { ["shot_count"] = sequence });
+    }
+
+    internal static void DeleteMedia(Persistence.DataFolder data, params string?[] relativePaths)
+    {
+        foreach (var path in relativePaths)
+        {
+            if (!string.IsNullOrEmpty(path))
+            {
+                File.Delete(data.ToFull(path));
+            }
+        }
+    }
+}

@@ -1,0 +1,31 @@
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
+using StageStream.Core.Events;
+using StageStream.Core.Pipeline.Executors;
+using StageStream.Core.Projects;
+using StageStream.Core.Providers;
+
+namespace StageStream.Core.Pipeline;
+
+public static class PipelineServiceCollectionExtensions
+{
+    /// <summary>Projects, the stage executors and the runner. The host adds the database, an <see cref="IStageQueue"/> and the providers.</summary>
+    public static IServiceCollection AddStagePipeline(this IServiceCollection services)
+    {
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddStageEvents();
+        ProviderRegistry.Configure(services);
+        services.AddSingleton<RunningStages>();
+        services.AddSingleton<WorkLimiter>();
+        services.AddScoped<ProjectService>();
+        services.AddScoped<PipelineService>();
+        services.AddScoped<StageRunner>();
+        services.AddScoped<IStageExecutor, RewriteExecutor>();
+        services.AddScoped<IStageExecutor, StoryboardExecutor>();
+        services.AddScoped<IStageExecutor, ImageExecutor>();
+        services.AddScoped<IStageExecutor, CameraExecutor>();
+        services.AddScoped<IStageExecutor, VideoExecutor>();
+        return services;
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text.Json.Nodes;
+using StageStream.Core.Events;
+using StageStream.Core.Projects;
+
+namespace StageStream.Core.Pipeline;
+
+/// <summary>Publishes the events of one stage run, each carrying the run's ids.</summary>
+public sealed class StageReporter(IEventPublisher publisher, string projectId, StageRecord record)
+{
+    public StageEvent NewEvent(string type) => new()
+    {
+        Type = type,
+        ProjectId = projectId,
+        Stage = record.Stage,
+        RunId = record.RunId ?? throw new InvalidOperationException("The stage record has no run id."),
+        PipelineRunId = record.PipelineRunId,
+    };
+
+    public ValueTask<StageEvent> TokenAsync(string delta, CancellationToken cancellationToken = default) =>
+        publisher.PublishAsync(NewEvent(EventTypes.Token) with { Content = delta }, cancellationToken);
+
+    public ValueTask<StageEvent> StageUpdateAsync(StageStatus status, string? message = null, CancellationToken cancellationToken = default) =>
+        publisher.PublishAsync(NewEvent(EventTypes.StageUpdate) with
+        {
+            Status = status.ToWire(),
+            Progress = record.Progress,
+            Message = message,
+        }, cancellationToken);
+
+    public ValueTask<StageEvent> ProgressAsync(int current, int total, string? message, CancellationToken cancellationToken = default) =>
+        publisher.PublishAsync(NewEvent(EventTypes.Progress) with
+        {
+            Current = current,
+            Total = total,
+            Progress = PercentOf(current, total),
+            Message = message,
+        }, cancellationToken);
+
+    public ValueTask<StageEvent> ItemCompletedAsync(string itemType, int sequenceNumber, JsonObject? metadata, CancellationToken cancellationToken = default) =>
+        publisher.PublishAsync(NewEvent(EventTypes.ItemCompleted) with
+        {
+            ItemType = itemType,
+            SequenceNumber = sequenceNumber,
+            Metadata = metadata,
+        }, cancellationToken);
+
+    public ValueTask<StageEvent> DoneAsync(StageOutcome outcome, CancellationToken cancellationToken = default) =>
+        publisher.PublishAsync(NewEvent(EventTypes.Done) with
+        {
+            FullText = outcome.FullText ?? "",
+            Result = outcome.Result,
+            Metadata = outcome.Metadata,
+        }, cancellationToken);
+
+    public ValueTask<StageEvent> ErrorAsync(string error, CancellationToken cancellationToken = default) =>
+        publisher.PublishAsync(NewEvent(EventTypes.Error) with
+        {
+            Error = error,
+            RetryCount = Math.Max(0, record.Attempts - 1),
+        }, cancellationToken);
+
+    /// <summary>current/total*100, floored, as the old system computed it.</summary>
+    public static int PercentOf(int current, int total) => total <= 0 ? 0 : Math.Clamp(current * 100 / total, 0, 100);
+}
+
+/// <summary>What a finished stage reports in its <c>done</c> message.</summary>
+public sealed record StageOutcome(string? FullText = null, string? Result = null, JsonObject? Metadata = null);
+
+public static class StageStatusWire
+{
+    public static string ToWire(this StageStatus status) => status.ToString().ToLowerInvariant();
+
+    public static string ToWire(this ProjectStatus status) => status.ToString().ToLowerInvariant();
+}

@@ -1,0 +1,105 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+using StageStream.Core.Events;
+using StageStream.Core.Persistence;
+using StageStream.Core.Projects;
+
+namespace StageStream.Core.Pipeline;
+
+/// <summary>
+/// Executes one queued stage run: marks it processing, runs its executor within the concurrency
+/// limit of its kind, and records and publishes how it ended.
+/// </summary>
+public sealed class StageRunner(
+    StageStreamDbContext db,
+    IEnumerable<IStageExecutor> executors,
+    IEventPublisher publisher,
+    PipelineService pipeline,
+    RunningStages running,
+    WorkLimiter limiter,
+    DataFolder data,
+    IOptions<PipelineOptions> options,
+    TimeProvider clock,
+    ILogger<StageRunner> logger)
+{
+    public async Task RunAsync(StageRunRequest request, CancellationToken hostStopping)
+    {
+        var project = await db.FindProjectAsync(request.ProjectId, hostStopping);
+        var record = project?.Stages.FirstOrDefault(s => s.Stage == request.Stage);
+        if (project is null || record is null || record.RunId != request.RunId || record.Status != StageStatus.Queued)
+        {
+            logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} is no longer queued; nothing to do", request.RunId, request.ProjectId, request.Stage);
+            return;
+        }
+
+        var executor = executors.Single(e => e.Stage == request.Stage);
+        var reporter = new StageReporter(publisher, project.Id, record);
+        var cancellation = running.Start(request.RunId, hostStopping);
+        var token = cancellation.Token;
+        var watch = Stopwatch.StartNew();
+        IDisposable? slot = null;
+        try
+        {
+            slot = await limiter.AcquireAsync(StageNames.KindOf(request.Stage), token);
+            logger.LogInformation("Stage {Stage} of project {ProjectId} started (run {RunId}, attempt {Attempt})",
+                request.Stage, project.Id, request.RunId, record.Attempts + 1);
+            record.Status = StageStatus.Processing;
+            record.Attempts++;
+            record.Progress = 0;
+            record.Error = null;
+            record.StartedAt = clock.GetUtcNow();
+            record.FinishedAt = null;
+            project.Status = ProjectStatus.Running;
+            project.UpdatedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(token);
+            await reporter.StageUpdateAsync(StageStatus.Processing, "Started", token);
+
+            var context = new StageContext(project, record, db, reporter, data, options.Value);
+            var outcome = await executor.ExecuteAsync(context, token);
+
+            record.Status = StageStatus.Completed;
+            record.Progress = 100;
+            record.FinishedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(CancellationToken.None);
+            await reporter.StageUpdateAsync(StageStatus.Completed, "Completed", CancellationToken.None);
+            await reporter.DoneAsync(outcome, CancellationToken.None);
+            logger.LogInformation("Stage {Stage} of project {ProjectId} completed in {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
+            await pipeline.AfterStageAsync(project, record, CancellationToken.None);
+        }
+        catch (OperationCanceledException) when (hostStopping.IsCancellationRequested)
+        {
+            // The server is stopping: leave the run queued, start-up recovery resumes it.
+            logger.LogWarning("Stage {Stage} of project {ProjectId} interrupted by shutdown after {Elapsed} ms; it resumes at the next start",
+                request.Stage, project.Id, watch.ElapsedMilliseconds);
+            record.Status = StageStatus.Queued;
+            await db.SaveChangesAsync(CancellationToken.None);
+        }
+        catch (OperationCanceledException)
+        {
+            logger.LogInformation("Stage {Stage} of project {ProjectId} cancelled after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
+            record.Status = StageStatus.Cancelled;
+            record.Error = "Cancelled";
+            record.FinishedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(CancellationToken.None);
+            await reporter.StageUpdateAsync(StageStatus.Cancelled, "Cancelled", CancellationToken.None);
+            await pipeline.AfterStageAsync(project, record, CancellationToken.None);
+        }
+        catch (Exception ex)
+        {
+            logger.LogError(ex, "Stage {Stage} of project {ProjectId} failed after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
+            record.Status = StageStatus.Failed;
+            record.Error = ex.Message;
+            record.FinishedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(CancellationToken.None);
+            await reporter.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None);
+            await reporter.ErrorAsync(ex.Message, CancellationToken.None);
+            await pipeline.AfterStageAsync(project, record, CancellationToken.None);
+        }
+        finally
+        {
+            slot?.Dispose();
+            running.Finish(request.RunId);
+        }
+    }
+}

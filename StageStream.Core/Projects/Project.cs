@@ -1,0 +1,53 @@
+namespace StageStream.Core.Projects;
+
+public enum ProjectStatus { Draft, Running, Completed, Failed, Cancelled }
+
+/// <summary>A story on its way to becoming a film: the text, one record per stage and the shots.</summary>
+public sealed class Project
+{
+    public required string Id { get; init; }
+    public required string Name { get; set; }
+    public required string OriginalText { get; set; }
+    public ProjectStatus Status { get; set; } = ProjectStatus.Draft;
+    public DateTimeOffset CreatedAt { get; init; }
+    public DateTimeOffset UpdatedAt { get; set; }
+
+    /// <summary>Output of <c>rewrite</c>, input of <c>storyboard</c>.</summary>
+    public string? RewrittenText { get; set; }
+    public string? RewriteProvider { get; set; }
+
+    /// <summary>The assembled film, relative to the data folder.</summary>
+    public string? FinalVideoPath { get; set; }
+
+    /// <summary>The latest pipeline run, if any; stage records that belong to it carry the same id.</summary>
+    public string? PipelineRunId { get; set; }
+    public bool PipelineForce { get; set; }
+
+    public List<StageRecord> Stages { get; init; } = [];
+    public List<Shot> Shots { get; init; } = [];
+
+    public StageRecord Stage(string stage) => Stages.First(s => s.Stage == stage);
+
+    public IEnumerable<Shot> ShotsInOrder => Shots.OrderBy(s => s.Sequence);
+
+    public static Project Create(string name, string originalText, TimeProvider clock)
+    {
+        var now = clock.GetUtcNow();
+        var project = new Project
+        {
+            Id = NewId(),
+            Name = name,
+            OriginalText = originalText,
+            CreatedAt = now,
+            UpdatedAt = now,
+        };
+        foreach (var stage in StageNames.All)
+        {
+            project.Stages.Add(new StageRecord { ProjectId = project.Id, Stage = stage });
+        }
+        return project;
+    }
+
+    /// <summary>URL-safe, short and unguessable enough for a self-hosted tool.</summary>
+    public static string NewId() => Convert.ToHexStringLower(Guid.NewGuid().ToByteArray()[..8]);
+}

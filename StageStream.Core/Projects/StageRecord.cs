@@ -1,0 +1,29 @@
+namespace StageStream.Core.Projects;
+
+public enum StageStatus { Pending, Queued, Processing, Completed, Failed, Skipped, Cancelled }
+
+/// <summary>The state of one stage of one project: its latest run.</summary>
+public sealed class StageRecord
+{
+    public int Id { get; init; }
+    public required string ProjectId { get; init; }
+    public required string Stage { get; init; }
+    public StageStatus Status { get; set; } = StageStatus.Pending;
+    public int Progress { get; set; }
+    public string? Error { get; set; }
+    public int Attempts { get; set; }
+    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? FinishedAt { get; set; }
+
+    /// <summary>The id of the latest run: every event of that run carries it.</summary>
+    public string? RunId { get; set; }
+
+    /// <summary>Set while the run belongs to a pipeline run; the next stage follows when it completes.</summary>
+    public string? PipelineRunId { get; set; }
+    public bool Force { get; set; }
+
+    /// <summary>Which provider made the output ("offline", "openai", ...).</summary>
+    public string? Provider { get; set; }
+
+    public bool IsActive => Status is StageStatus.Queued or StageStatus.Processing;
+}

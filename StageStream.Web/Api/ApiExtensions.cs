@@ -1,0 +1,38 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using Microsoft.Extensions.FileProviders;
+using StageStream.Core.Persistence;
+
+namespace StageStream.Web.Api;
+
+public static class ApiExtensions
+{
+    /// <summary>JSON in snake_case like the SSE messages, problem+json for every error, OpenAPI.</summary>
+    public static void AddApi(this WebApplicationBuilder builder)
+    {
+        builder.Services.ConfigureHttpJsonOptions(options =>
+        {
+            options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
+        });
+        // Malformed JSON reaches the exception handler as BadHttpRequestException and becomes a 400 problem.
+        builder.Services.Configure<RouteHandlerOptions>(options => options.ThrowOnBadRequest = true);
+        builder.Services.AddProblemDetails();
+        builder.Services.AddExceptionHandler<ProblemExceptionHandler>();
+        builder.Services.AddOpenApi();
+    }
+
+    public static void UseApi(this WebApplication app)
+    {
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.MapOpenApi();
+        var data = app.Services.GetRequiredService<DataFolder>();
+        // Images and clips; range requests let browsers seek in the videos.
+        app.UseStaticFiles(new StaticFileOptions
+        {
+            FileProvider = new PhysicalFileProvider(data.MediaRoot),
+            RequestPath = "/media",
+        });
+    }
+}

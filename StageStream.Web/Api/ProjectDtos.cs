@@ -1,0 +1,59 @@
+using StageStream.Core.Pipeline;
+using StageStream.Core.Projects;
+
+namespace StageStream.Web.Api;
+
+public sealed record CreateProjectRequest(string? Name, string? OriginalText);
+
+public sealed record EditShotRequest(string? Narration, string? VisualPrompt);
+
+public sealed record ProjectSummaryDto(string Id, string Name, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string Url);
+
+public sealed record StageDto(
+    string Stage, string Status, int Progress, string? Error, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
+    string? Provider, string? RunId, string StreamUrl);
+
+public sealed record ShotDto(
+    int Sequence, string Narration, string VisualPrompt, string ShotType, double Duration,
+    string? ImageUrl, string? ImageProvider, string? CameraMove, string? CameraDescription, string? CameraProvider,
+    string? ClipUrl, string? ClipProvider, string? Error);
+
+public sealed record ProjectDto(
+    string Id, string Name, string OriginalText, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
+    string? RewrittenText, string? RewriteProvider, string? FinalVideoUrl, string StreamUrl,
+    IReadOnlyList<StageDto> Stages, IReadOnlyList<ShotDto> Shots);
+
+public sealed record RunAcceptedDto(string ProjectId, string Stage, string RunId, string Status, string StreamUrl);
+
+public sealed record CancelAcceptedDto(string ProjectId, string Status);
+
+/// <summary>Where things are on the wire.</summary>
+public static class Urls
+{
+    public static string Project(string id) => $"/api/v1/projects/{id}";
+    public static string Media(string? relativePath) => relativePath is null ? null! : "/media/" + relativePath;
+    public static string StageStream(string projectId, string stage) => $"/api/v1/sse/projects/{projectId}/stages/{stage}/";
+    public static string AllStagesStream(string projectId) => $"/api/v1/sse/projects/{projectId}/";
+}
+
+public static class ProjectDtoMapping
+{
+    public static ProjectSummaryDto ToSummary(this Project p) =>
+        new(p.Id, p.Name, p.Status.ToWire(), p.CreatedAt, p.UpdatedAt, Urls.Project(p.Id));
+
+    public static ProjectDto ToDto(this Project p) => new(
+        p.Id, p.Name, p.OriginalText, p.Status.ToWire(), p.CreatedAt, p.UpdatedAt,
+        p.RewrittenText, p.RewriteProvider, p.FinalVideoPath is null ? null : Urls.Media(p.FinalVideoPath), Urls.AllStagesStream(p.Id),
+        p.Stages.OrderBy(s => StageNames.IndexOf(s.Stage)).Select(s => s.ToDto()).ToList(),
+        p.ShotsInOrder.Select(s => s.ToDto()).ToList());
+
+    public static StageDto ToDto(this StageRecord s) => new(
+        s.Stage, s.Status.ToWire(), s.Progress, s.Error, s.Attempts, s.StartedAt, s.FinishedAt, s.Provider, s.RunId,
+        Urls.StageStream(s.ProjectId, s.Stage));
+
+    public static ShotDto ToDto(this Shot s) => new(
+        s.Sequence, s.Narration, s.VisualPrompt, s.ShotType, s.DurationSeconds,
+        s.ImagePath is null ? null : Urls.Media(s.ImagePath), s.ImageProvider,
+        s.CameraMove?.ToWire(), s.CameraDescription, s.CameraProvider,
+        s.ClipPath is null ? null : Urls.Media(s.ClipPath), s.ClipProvider, s.Error);
+}

@@ -1,0 +1,47 @@
+using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using Quartz;
+using StageStream.Core.Persistence;
+using StageStream.Core.Pipeline;
+
+namespace StageStream.Web.Jobs;
+
+public static class PipelineHostingExtensions
+{
+    /// <summary>The data folder (database and media) and EF Core on SQLite.</summary>
+    public static void AddPersistence(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
+        builder.Services.AddSingleton(services =>
+        {
+            var path = services.GetRequiredService<IOptions<StorageOptions>>().Value.DataPath;
+            return new DataFolder(Path.IsPathRooted(path) ? path : Path.Combine(builder.Environment.ContentRootPath, path));
+        });
+        builder.Services.AddDbContext<StageStreamDbContext>((services, options) =>
+            options.UseSqlite($"Data Source={services.GetRequiredService<DataFolder>().DatabasePath};Default Timeout=30"));
+    }
+
+    /// <summary>The stage pipeline, with Quartz.NET running every stage run as a job.</summary>
+    public static void AddPipeline(this WebApplicationBuilder builder)
+    {
+        builder.Services.AddStagePipeline();
+        builder.Services.AddSingleton<IStageQueue, QuartzStageQueue>();
+        builder.Services.AddQuartz(quartz =>
+        {
+            var pipeline = builder.Configuration.GetSection(PipelineOptions.Section).Get<PipelineOptions>() ?? new PipelineOptions();
+            // Jobs wait for their kind's slot inside the job, so the pool must hold them all.
+            quartz.UseDefaultThreadPool(pool => pool.MaxConcurrency = pipeline.LlmConcurrency + pipeline.ImageConcurrency + pipeline.VideoConcurrency + 4);
+        });
+        builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
+    }
+
+    /// <summary>Applies migrations, turns on WAL, and resumes runs a stop interrupted. Runs before the app serves.</summary>
+    public static async Task PrepareAsync(this WebApplication app, CancellationToken cancellationToken = default)
+    {
+        await using var scope = app.Services.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
+        await db.Database.MigrateAsync(cancellationToken);
+        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<PipelineService>().RecoverAsync(cancellationToken);
+    }
+}
