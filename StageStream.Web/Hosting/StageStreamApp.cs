@@ -1,6 +1,7 @@
 using Serilog;
 using StageStream.Web.Api;
 using StageStream.Web.Components;
+using StageStream.Web.Diagnostics;
 using StageStream.Web.Health;
 using StageStream.Web.Jobs;
 using StageStream.Web.Providers;
@@ -39,6 +40,7 @@ public static class StageStreamApp
         app.MapProjectsApi();
         app.MapStreamsApi();
         app.MapHealth();
+        app.MapDiagnostics();
         app.MapUi();
         return app;
     }
