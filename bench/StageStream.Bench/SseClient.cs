@@ -1,0 +1,191 @@
+using System.Buffers.Text;
+using System.Net;
+
+namespace StageStream.Bench;
+
+/// <summary>
+/// One SSE connection with a lean reader: the client runs on the same 2 cores as the server, so it
+/// parses only what the figures need (the <c>id:</c> line, the message type at the start of the JSON
+/// and <c>published_at_ms</c> near its end) and never decodes the JSON or allocates per message.
+/// </summary>
+public sealed class SseClient(string projectId, int expectedEvents)
+{
+    private static readonly long UnixEpochTicks = DateTime.UnixEpoch.Ticks;
+    private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly TaskCompletionSource _ended = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private int _received;
+
+    public string ProjectId { get; } = projectId;
+
+    /// <summary>Ids of the events received (not <c>connected</c> or <c>stream_end</c>), in arrival order.</summary>
+    public List<long> Ids { get; } = new(expectedEvents);
+
+    public int Received => Volatile.Read(ref _received);
+
+    /// <summary>Completes when the <c>connected</c> message has arrived (faults if the connection failed first).</summary>
+    public Task Connected => _connected.Task;
+
+    /// <summary>Completes when the stream is over: <c>stream_end</c> read, closed by the server, failed or cancelled.</summary>
+    public Task Ended => _ended.Task;
+
+    public bool StreamEnded { get; private set; }
+    public string? Failure { get; private set; }
+    public int Heartbeats { get; private set; }
+
+    /// <summary>Wall clock (ms since the epoch) when the last event arrived.</summary>
+    public double LastReceivedAtMs { get; private set; }
+
+    /// <summary>Publish-to-receive latency of the last event (for a broadcast: of the broadcast itself).</summary>
+    public double LastLatencyMs { get; private set; } = double.NaN;
+
+    public static double NowMs() => (DateTime.UtcNow.Ticks - UnixEpochTicks) / (double)TimeSpan.TicksPerMillisecond;
+
+    public async Task RunAsync(HttpClient http, Uri url, LatencyHistogram latencies, CancellationToken ct)
+    {
+        try
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, url)
+            {
+                Version = HttpVersion.Version11,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            request.Headers.Accept.ParseAdd("text/event-stream");
+            using var response = await http.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, ct);
+            if (response.StatusCode != HttpStatusCode.OK)
+            {
+                Fail($"HTTP {(int)response.StatusCode}");
+                return;
+            }
+            await using var stream = await response.Content.ReadAsStreamAsync(ct);
+            await ReadAsync(stream, latencies, ct);
+            if (!StreamEnded && Failure is null && !ct.IsCancellationRequested)
+            {
+                Fail("closed by the server before stream_end");
+            }
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException)
+        {
+            Fail(e.Message);
+        }
+        finally
+        {
+            _connected.TrySetException(new InvalidOperationException(Failure ?? "The stream ended before the connected message."));
+            _ended.TrySetResult();
+        }
+    }
+
+    private void Fail(string reason)
+    {
+        Failure ??= reason;
+        _connected.TrySetException(new InvalidOperationException(reason));
+    }
+
+    private async Task ReadAsync(Stream stream, LatencyHistogram latencies, CancellationToken ct)
+    {
+        var buffer = new byte[4096];
+        var filled = 0;
+        var scanFrom = 0;
+        while (!StreamEnded)
+        {
+            if (filled == buffer.Length)
+            {
+                // One message larger than the buffer (a long full_text): grow, never drop.
+                Array.Resize(ref buffer, buffer.Length * 2);
+            }
+            var read = await stream.ReadAsync(buffer.AsMemory(filled), ct);
+            if (read == 0)
+            {
+                return;
+            }
+            filled += read;
+            var now = NowMs();
+            var start = 0;
+            while (true)
+            {
+                var end = buffer.AsSpan(scanFrom, filled - scanFrom).IndexOf("\n\n"u8);
+                if (end < 0)
+                {
+                    scanFrom = Math.Max(start, filled - 1);
+                    break;
+                }
+                end += scanFrom;
+                OnMessage(buffer.AsSpan(start, end - start), now, latencies);
+                start = end + 2;
+                scanFrom = start;
+            }
+            if (start > 0)
+            {
+                buffer.AsSpan(start, filled - start).CopyTo(buffer);
+                filled -= start;
+                scanFrom -= start;
+            }
+        }
+    }
+
+    private void OnMessage(ReadOnlySpan<byte> message, double now, LatencyHistogram latencies)
+    {
+        long id = -1;
+        ReadOnlySpan<byte> data = default;
+        var sawData = false;
+        while (!message.IsEmpty)
+        {
+            var newline = message.IndexOf((byte)'\n');
+            var line = newline < 0 ? message : message[..newline];
+            message = newline < 0 ? default : message[(newline + 1)..];
+            if (line.StartsWith("id: "u8))
+            {
+                Utf8Parser.TryParse(line[4..], out id, out _);
+            }
+            else if (line.StartsWith("data: "u8))
+            {
+                data = line[6..];
+                sawData = true;
+            }
+            else if (line.StartsWith(": heartbeat"u8))
+            {
+                Heartbeats++;
+            }
+        }
+        if (!sawData)
+        {
+            return;
+        }
+        var type = TypeOf(data);
+        if (type.SequenceEqual("connected"u8))
+        {
+            _connected.TrySetResult();
+            return;
+        }
+        if (type.SequenceEqual("stream_end"u8))
+        {
+            StreamEnded = true;
+            _ended.TrySetResult();
+            return;
+        }
+        Ids.Add(id);
+        LastReceivedAtMs = now;
+        Interlocked.Increment(ref _received);
+        var at = data.LastIndexOf("\"published_at_ms\":"u8);
+        if (at >= 0 && Utf8Parser.TryParse(data[(at + "\"published_at_ms\":".Length)..], out long publishedAtMs, out _))
+        {
+            LastLatencyMs = now - publishedAtMs;
+            latencies.Record(LastLatencyMs);
+        }
+    }
+
+    /// <summary>The value of <c>"type"</c>, the first property of every message.</summary>
+    private static ReadOnlySpan<byte> TypeOf(ReadOnlySpan<byte> data)
+    {
+        var at = data.IndexOf("\"type\":\""u8);
+        if (at < 0)
+        {
+            return default;
+        }
+        var rest = data[(at + 8)..];
+        var quote = rest.IndexOf((byte)'"');
+        return quote < 0 ? default : rest[..quote];
+    }
+}
