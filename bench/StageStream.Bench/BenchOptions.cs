@@ -47,6 +47,9 @@ public sealed class BenchOptions
     public string? JsonPath { get; set; }
     public bool Help { get; set; }
 
+    /// <summary>Stream a little through every path before measuring (off with --no-warm-up).</summary>
+    public bool WarmUp { get; set; } = true;
+
     public const string Usage = """
         StageStream fan-out benchmark: starts the server (or targets --url), opens SSE connections,
         drives token streams through the real publishing path and reports delivery, latency, memory, CPU.
@@ -69,6 +72,7 @@ public sealed class BenchOptions
           --projects N, --subscribers N, --rate R   override the scenario's shape
           --connect-concurrency N  connections being opened at once (default 100)
           --json PATH            also write the results as JSON
+          --no-warm-up           measure from a cold start (by default 2 s of streaming first warm the JIT)
         """;
 
     public IReadOnlyList<Scenario> SelectedScenarios()
@@ -128,6 +132,7 @@ public sealed class BenchOptions
                 case "--rate": options.Rate = Double(); break;
                 case "--connect-concurrency": options.ConnectConcurrency = Int(); break;
                 case "--json": options.JsonPath = Value(); break;
+                case "--no-warm-up": options.WarmUp = false; break;
                 case "-h" or "--help": options.Help = true; break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'. Run with --help.");
             }

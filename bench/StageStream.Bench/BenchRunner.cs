@@ -58,6 +58,10 @@ public static class BenchRunner
             transportName = "server's own";
         }
 
+        if (options.WarmUp)
+        {
+            await WarmUpAsync(host, api, streams, ct);
+        }
         await output.WriteLineAsync($"-- {scenario.Name} [{transportName}]: creating {scenario.Projects} project(s)");
         var projectIds = await api.CreateProjectsAsync($"bench-{scenario.Name}", scenario.Projects, ct);
         var baseline = await api.SnapshotAsync(collect: true, ct);
@@ -263,6 +267,33 @@ public static class BenchRunner
         }
         var lost = expected.Count(id => !seen.Contains(id));
         return new IdCheck(lost, duplicated, outOfOrder, unexpected);
+    }
+
+    /// <summary>
+    /// A short stream through the whole path before measuring, so the JIT has compiled (and tiered up)
+    /// the hot methods and the figures show the steady state, not start-up.
+    /// </summary>
+    private static async Task WarmUpAsync(ServerHost host, ServerApi api, HttpClient streams, CancellationToken ct)
+    {
+        var warmUp = new Scenario("warm-up", "warm-up", 2, 20, 200, 400, End: true, Broadcast: false);
+        var projectIds = await api.CreateProjectsAsync("bench-warm-up", warmUp.Projects, ct);
+        var latencies = new LatencyHistogram();
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var clients = new List<(SseClient Client, Task Reader)>();
+        foreach (var projectId in projectIds)
+        {
+            var url = new Uri(host.BaseAddress, $"api/v1/sse/projects/{projectId}/stages/rewrite/");
+            for (var i = 0; i < warmUp.SubscribersPerProject; i++)
+            {
+                var client = new SseClient(projectId, warmUp.Tokens + 2);
+                clients.Add((client, Task.Run(() => client.RunAsync(streams, url, latencies, stop.Token), CancellationToken.None)));
+            }
+        }
+        await Task.WhenAll(clients.Select(c => c.Client.Connected));
+        await api.DriveAsync(projectIds, warmUp, ct);
+        await Task.WhenAny(Task.WhenAll(clients.Select(c => c.Client.Ended)), Task.Delay(TimeSpan.FromSeconds(10), ct));
+        await stop.CancelAsync();
+        await Task.WhenAll(clients.Select(c => c.Reader));
     }
 
     private static async Task ReleaseWhenConnected(SseClient client, SemaphoreSlim gate)
