@@ -33,6 +33,19 @@ public sealed class EventStreamResponder(
         return Task.CompletedTask;
     });
 
+    /// <summary>
+    /// An EventSource asks only for <c>text/event-stream</c>, and the problem details writer writes
+    /// nothing for a request that does not accept JSON; a refused stream must still say why.
+    /// </summary>
+    public static void AcceptProblems(HttpContext context)
+    {
+        var accept = context.Request.Headers.Accept;
+        if (accept.Count > 0)
+        {
+            context.Request.Headers.Accept = new([.. accept, "application/problem+json"]);
+        }
+    }
+
     public async Task RespondAsync(HttpContext context, string projectId, string? stage)
     {
         var afterId = ResumeId(context.Request);

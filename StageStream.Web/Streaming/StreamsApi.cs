@@ -32,6 +32,7 @@ public static class StreamsApi
         HttpContext context, string projectId, string stageName, StageStreamDbContext db, EventStreamResponder responder)
     {
         responder.ApplyCors(context);
+        EventStreamResponder.AcceptProblems(context);
         if (!StageNames.IsValid(stageName))
         {
             throw NotFoundException.Stage(stageName);
@@ -43,6 +44,7 @@ public static class StreamsApi
     private static async Task AllStagesStreamAsync(HttpContext context, string projectId, StageStreamDbContext db, EventStreamResponder responder)
     {
         responder.ApplyCors(context);
+        EventStreamResponder.AcceptProblems(context);
         await EnsureProjectExistsAsync(db, projectId, context.RequestAborted);
         await responder.RespondAsync(context, projectId, stage: null);
     }
