@@ -34,6 +34,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private readonly ConcurrentDictionary<string, int> _trimAt = new();
     private readonly ConcurrentDictionary<string, byte> _trimming = new();
     private readonly Outbox _outbox = new();
+    private readonly Outbox _recent = new();
     private readonly Channel<bool> _flushSignal = Channel.CreateBounded<bool>(new BoundedChannelOptions(1) { FullMode = BoundedChannelFullMode.DropWrite });
     private readonly SemaphoreSlim _flushGate = new(1, 1);
     private readonly CancellationTokenSource _stopping = new();
@@ -42,6 +43,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private int _subscriptions;
     private long _dropped;
     private int _outageLogged;
+    private volatile bool _repairNeeded;
 
     public RedisEventTransport(
         IConnectionMultiplexer redis, EventHub hub, IOptions<RedisOptions> options, IOptions<EventRetentionOptions> retention,
@@ -80,7 +82,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     {
         var pending = new PendingEvent(stageEvent with { Id = NextId(stageEvent.ProjectId) }, Guid.NewGuid().ToString("N"), _clock.GetUtcNow());
         // Behind an outage's backlog, new events queue too, so each project's events reach Redis in order.
-        if (_outbox.IsEmpty && _redis.IsConnected)
+        if (_outbox.IsEmpty && !_repairNeeded && _redis.IsConnected)
         {
             try
             {
@@ -194,7 +196,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private void NoteId(string projectId, long id) => _lastIds.AddOrUpdate(projectId, id, (_, previous) => Math.Max(previous, id));
 
     /// <summary>Runs the append script; returns the event with the id Redis kept (normally the proposed one).</summary>
-    private async Task<StageEvent> WriteAsync(PendingEvent pending)
+    private async Task<StageEvent> WriteAsync(PendingEvent pending, bool record = true)
     {
         var e = pending.Event;
         var json = JsonSerializer.Serialize(e, EventJsonContext.Wire.StageEvent);
@@ -224,12 +226,18 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
             Signal(feed);
         }
         MaybeTrim(e.ProjectId, length);
-        return id == e.Id ? e : e with { Id = id };
+        var written = id == e.Id ? e : e with { Id = id };
+        if (record)
+        {
+            var now = _clock.GetUtcNow();
+            _recent.Enqueue(new PendingEvent(written, pending.Token, now), now - Window, _options.OutageBufferMaxEvents);
+        }
+        return written;
     }
 
     private async Task BufferAsync(PendingEvent pending, CancellationToken cancellationToken)
     {
-        var dropped = _outbox.Enqueue(pending, _clock.GetUtcNow() - TimeSpan.FromSeconds(_options.OutageBufferSeconds), _options.OutageBufferMaxEvents);
+        var dropped = _outbox.Enqueue(pending, _clock.GetUtcNow() - Window, _options.OutageBufferMaxEvents);
         CountDropped(dropped);
         _flushSignal.Writer.TryWrite(true);
         // Local clients see the event now; when it comes back from Redis under the same id, the cursor skips it.
@@ -284,19 +292,36 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private async Task FlushLockedAsync(CancellationToken cancellationToken)
     {
         var flushed = 0;
-        while (_outbox.TryPeek(out var pending))
+        while (_repairNeeded || _outbox.TryPeek(out _))
         {
-            if (pending.EnqueuedAt < _clock.GetUtcNow() - TimeSpan.FromSeconds(_options.OutageBufferSeconds))
+            if (!_redis.IsConnected)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(200), _clock, cancellationToken);
+                continue;
+            }
+            if (_repairNeeded)
+            {
+                try
+                {
+                    await RepairAsync();
+                    _repairNeeded = false;
+                }
+                catch (Exception ex) when (IsUnavailable(ex))
+                {
+                    await Task.Delay(TimeSpan.FromMilliseconds(200), _clock, cancellationToken);
+                }
+                continue;
+            }
+            if (!_outbox.TryPeek(out var pending))
+            {
+                break;
+            }
+            if (pending.EnqueuedAt < _clock.GetUtcNow() - Window)
             {
                 if (_outbox.TryDequeue(pending))
                 {
                     CountDropped(1);
                 }
-                continue;
-            }
-            if (!_redis.IsConnected)
-            {
-                await Task.Delay(TimeSpan.FromMilliseconds(200), _clock, cancellationToken);
                 continue;
             }
             try
@@ -323,6 +348,33 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
             LogFlushed(flushed);
         }
     }
+
+    /// <summary>
+    /// After a lost connection: a Redis that restarted without persistence has forgotten recent events, some
+    /// perhaps not yet read by other processes. Writes back, under their ids, this process's events of the
+    /// last window that the stream no longer holds, before anything newer.
+    /// </summary>
+    private async Task RepairAsync()
+    {
+        var db = _redis.GetDatabase();
+        var repaired = 0;
+        foreach (var project in _recent.All(_clock.GetUtcNow() - Window).GroupBy(p => p.Event.ProjectId))
+        {
+            var newest = await db.StreamRangeAsync(_keys.Stream(project.Key), "-", "+", 1, Order.Descending);
+            var last = newest.Length == 0 ? 0 : ParseEntryId(newest[0].Id);
+            foreach (var pending in project.Where(p => p.Event.Id > last).OrderBy(p => p.Event.Id))
+            {
+                await WriteAsync(pending, record: false);
+                repaired++;
+            }
+        }
+        if (repaired > 0)
+        {
+            LogRepaired(repaired);
+        }
+    }
+
+    private TimeSpan Window => TimeSpan.FromSeconds(_options.OutageBufferSeconds);
 
     private void CountDropped(int count)
     {
@@ -488,7 +540,13 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         PumpAll();
     }
 
-    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e) => LogConnectionFailed(e.ConnectionType, e.FailureType);
+    private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
+    {
+        LogConnectionFailed(e.ConnectionType, e.FailureType);
+        // From now until the repair, appends queue behind it, so ids stay in order in the stream.
+        _repairNeeded = true;
+        _flushSignal.Writer.TryWrite(true);
+    }
 
     /// <summary>After a reconnect, re-reads watched projects every second, since other processes flush their backlogs when they can.</summary>
     private async Task RecoveryLoopAsync(CancellationToken stopping)
@@ -502,7 +560,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                 {
                     PumpAll();
                 }
-                if (!_outbox.IsEmpty)
+                if (!_outbox.IsEmpty || _repairNeeded)
                 {
                     _flushSignal.Writer.TryWrite(true);
                 }
@@ -593,6 +651,9 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     [LoggerMessage(Level = LogLevel.Error, Message = "Dropped {Count} buffered events: Redis was unavailable for longer than {Seconds} s (Redis:OutageBufferSeconds).")]
     private partial void LogDropped(int count, int seconds);
 
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Redis had lost {Count} recent events of this instance (a restart without persistence?); wrote them back.")]
+    private partial void LogRepaired(int count);
+
     [LoggerMessage(Level = LogLevel.Error, Message = "Stopping with {Count} events that never reached Redis.")]
     private partial void LogUnflushedAtStop(int count);
 
@@ -641,7 +702,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         public bool DeliveredLocally { get; set; }
     }
 
-    /// <summary>Events waiting for Redis, oldest first.</summary>
+    /// <summary>Events in arrival order: those waiting for Redis, or (a second instance) those recently written.</summary>
     private sealed class Outbox
     {
         private readonly Lock _gate = new();
@@ -706,6 +767,18 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                 }
                 _items.RemoveFirst();
                 return true;
+            }
+        }
+
+        public List<PendingEvent> All(DateTimeOffset notBefore)
+        {
+            lock (_gate)
+            {
+                while (_items.First is { } first && first.Value.EnqueuedAt < notBefore)
+                {
+                    _items.RemoveFirst();
+                }
+                return [.. _items];
             }
         }
 
