@@ -50,6 +50,9 @@ public sealed class BenchOptions
     /// <summary>Stream a little through every path before measuring (off with --no-warm-up).</summary>
     public bool WarmUp { get; set; } = true;
 
+    /// <summary>Seconds to hold the idle connections open after measuring them, to profile the server (dotnet-gcdump, dotnet-counters).</summary>
+    public double PauseIdleSeconds { get; set; }
+
     public const string Usage = """
         StageStream fan-out benchmark: starts the server (or targets --url), opens SSE connections,
         drives token streams through the real publishing path and reports delivery, latency, memory, CPU.
@@ -72,6 +75,7 @@ public sealed class BenchOptions
           --projects N, --subscribers N, --rate R   override the scenario's shape
           --connect-concurrency N  connections being opened at once (default 100)
           --json PATH            also write the results as JSON
+          --pause-idle S         hold the idle connections S seconds before driving (to attach dotnet-gcdump/-counters)
           --no-warm-up           measure from a cold start (by default 2 s of streaming first warm the JIT)
         """;
 
@@ -133,6 +137,7 @@ public sealed class BenchOptions
                 case "--connect-concurrency": options.ConnectConcurrency = Int(); break;
                 case "--json": options.JsonPath = Value(); break;
                 case "--no-warm-up": options.WarmUp = false; break;
+                case "--pause-idle": options.PauseIdleSeconds = Double(); break;
                 case "-h" or "--help": options.Help = true; break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'. Run with --help.");
             }

@@ -96,6 +96,12 @@ public static class BenchRunner
 
         await Task.Delay(TimeSpan.FromSeconds(2), ct);
         var idle = await api.SnapshotAsync(collect: true, ct);
+        if (options.PauseIdleSeconds > 0)
+        {
+            await output.WriteLineAsync($"-- {scenario.Name}: holding {established} idle connections {options.PauseIdleSeconds} s (server pid {host.ProcessId})");
+            await output.FlushAsync(ct);
+            await Task.Delay(TimeSpan.FromSeconds(options.PauseIdleSeconds), ct);
+        }
 
         // Drive: server and client CPU over the window from the first publish to the last delivery.
         var serverCpu0 = await api.CpuTimeAsync(ct);
