@@ -198,10 +198,15 @@ public static class BenchRunner
             BaseRssBytes = baseline.RssBytes,
             BaseHeapBytes = baseline.GcHeapSizeBytes,
             IdleRssBytes = idle.RssBytes,
+            BaseRssUncollectedBytes = baseline.RssBeforeCollectBytes,
+            IdleRssUncollectedBytes = idle.RssBeforeCollectBytes,
+            RssUncollectedPerIdleConnectionBytes = (idle.RssBeforeCollectBytes - baseline.RssBeforeCollectBytes) / (double)connections,
             IdleHeapBytes = idle.GcHeapSizeBytes,
+            BaseCommittedBytes = baseline.GcCommittedBytes,
+            IdleCommittedBytes = idle.GcCommittedBytes,
             RssPerIdleConnectionBytes = (idle.RssBytes - baseline.RssBytes) / (double)connections,
             HeapPerIdleConnectionBytes = (idle.GcHeapSizeBytes - baseline.GcHeapSizeBytes) / (double)connections,
-            StreamingRssBytes = streaming?.RssBytes,
+            StreamingRssBytes = streaming?.RssBeforeCollectBytes,
             AfterBroadcastRssBytes = afterBroadcast?.RssBytes,
             AfterBroadcastHeapBytes = afterBroadcast?.GcHeapSizeBytes,
             ServerGc = idle.ServerGc,
@@ -235,7 +240,7 @@ public static class BenchRunner
         }
         if (scenario.Name == "b")
         {
-            targets.Add(($"<= 20 KiB server RSS per idle connection: {(r.RssPerIdleConnectionBytes / 1024).ToString("0.0", c)} KiB", r.RssPerIdleConnectionBytes <= 20 * 1024));
+            targets.Add(($"<= 20 KiB server RSS per idle connection (after a full GC): {(r.RssPerIdleConnectionBytes / 1024).ToString("0.0", c)} KiB", r.RssPerIdleConnectionBytes <= 20 * 1024));
             targets.Add(($"broadcast reaches all within 500 ms: {r.BroadcastAllReceivedMs?.ToString("0.0", c)} ms", r.BroadcastAllReceivedMs <= 500));
         }
         return r with

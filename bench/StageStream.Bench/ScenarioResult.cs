@@ -34,7 +34,12 @@ public sealed record ScenarioResult
     public long BaseRssBytes { get; init; }
     public long BaseHeapBytes { get; init; }
     public long IdleRssBytes { get; init; }
+    public long BaseRssUncollectedBytes { get; init; }
+    public long IdleRssUncollectedBytes { get; init; }
+    public double RssUncollectedPerIdleConnectionBytes { get; init; }
     public long IdleHeapBytes { get; init; }
+    public long BaseCommittedBytes { get; init; }
+    public long IdleCommittedBytes { get; init; }
     public double RssPerIdleConnectionBytes { get; init; }
     public double HeapPerIdleConnectionBytes { get; init; }
     public long? StreamingRssBytes { get; init; }
@@ -74,7 +79,8 @@ public sealed record ScenarioResult
         {
             output.WriteLine($"   broadcast     all {ConnectionsEstablished} clients received it within {Ms(all)} ms of publishing");
         }
-        output.WriteLine($"   memory idle   RSS {MiB(BaseRssBytes)} -> {MiB(IdleRssBytes)} = {KiB(RssPerIdleConnectionBytes)}/connection; heap {MiB(BaseHeapBytes)} -> {MiB(IdleHeapBytes)} = {KiB(HeapPerIdleConnectionBytes)}/connection ({(ServerGc ? "server" : "workstation")} GC)");
+        output.WriteLine($"   memory idle   RSS {MiB(BaseRssBytes)} -> {MiB(IdleRssBytes)} = {KiB(RssPerIdleConnectionBytes)}/connection after a full GC ({MiB(BaseRssUncollectedBytes)} -> {MiB(IdleRssUncollectedBytes)} = {KiB(RssUncollectedPerIdleConnectionBytes)}/connection before it)");
+        output.WriteLine($"   heap idle     {MiB(BaseHeapBytes)} -> {MiB(IdleHeapBytes)} = {KiB(HeapPerIdleConnectionBytes)}/connection; GC committed {MiB(BaseCommittedBytes)} -> {MiB(IdleCommittedBytes)} ({(ServerGc ? "server" : "workstation")} GC)");
         if (StreamingRssBytes is { } streaming)
         {
             output.WriteLine($"   memory live   RSS {MiB(streaming)} while streaming");

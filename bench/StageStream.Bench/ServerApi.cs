@@ -12,7 +12,11 @@ public sealed record BenchStreamsResult(List<BenchProjectRun> Projects, int Publ
 /// <summary>The server's /api/v1/diagnostics/memory answer.</summary>
 public sealed record ProcessSnapshot(
     long RssBytes, long GcTotalBytes, long GcHeapSizeBytes, long GcCommittedBytes, long GcFragmentedBytes,
-    int Gen0Collections, int Gen1Collections, int Gen2Collections, bool ServerGc, int Subscribers, int Threads, double CpuMs);
+    int Gen0Collections, int Gen1Collections, int Gen2Collections, bool ServerGc, int Subscribers, int Threads, double CpuMs)
+{
+    /// <summary>/proc/PID/status VmRSS read by the bench just before asking (for a started server), garbage not yet collected.</summary>
+    public long RssBeforeCollectBytes { get; init; }
+}
 
 /// <summary>The few REST calls the benchmark makes besides the streams.</summary>
 public sealed class ServerApi(HttpClient http, ServerHost host)
@@ -38,12 +42,12 @@ public sealed class ServerApi(HttpClient http, ServerHost host)
     /// <summary>Server memory now; with <paramref name="collect"/>, after a full GC (live objects only). RSS from /proc when the bench started the server.</summary>
     public async Task<ProcessSnapshot> SnapshotAsync(bool collect, CancellationToken ct)
     {
-        var rss = host.ReadRssBytes();
+        var before = host.ReadRssBytes();
         using var response = await http.GetAsync($"api/v1/diagnostics/memory?collect={(collect ? "true" : "false")}", ct);
         await EnsureAsync(response, "read the server's memory (is Diagnostics:BenchEndpoints=true?)");
         var snapshot = (await response.Content.ReadFromJsonAsync<ProcessSnapshot>(Json, ct))!;
-        // Read before the call, so a forced collection does not shrink what the idle connections cost.
-        return rss is { } value ? snapshot with { RssBytes = value } : snapshot;
+        // The server reads its RSS after the collection; from outside it is read before, garbage included.
+        return snapshot with { RssBeforeCollectBytes = before ?? snapshot.RssBytes };
     }
 
     public async Task<BenchStreamsResult> DriveAsync(IReadOnlyList<string> projectIds, Scenario scenario, CancellationToken ct)
