@@ -213,6 +213,7 @@ public static class BenchRunner
             Gen2Collections = (afterBroadcast ?? idle).Gen2Collections,
             ServerCpuCores = (serverCpu1 - serverCpu0).TotalSeconds / window,
             ClientCpuCores = (clientCpu1 - clientCpu0).TotalSeconds / window,
+            ServerCpuMicrosPerEvent = (serverCpu1 - serverCpu0).TotalMicroseconds / Math.Max(1, deliveredTotal),
             Lost = lost,
             Duplicated = duplicated,
             OutOfOrder = outOfOrder,

@@ -49,6 +49,9 @@ public sealed record ScenarioResult
     public int Gen2Collections { get; init; }
 
     public double ServerCpuCores { get; init; }
+
+    /// <summary>Server CPU time per delivered event: comparable between runs even on a busy machine.</summary>
+    public double ServerCpuMicrosPerEvent { get; init; }
     public double ClientCpuCores { get; init; }
 
     public long Lost { get; init; }
@@ -89,7 +92,7 @@ public sealed record ScenarioResult
         {
             output.WriteLine($"   memory after  RSS {MiB(afterRss)} ({KiB((afterRss - BaseRssBytes) / (double)Math.Max(1, ConnectionsEstablished))}/connection), heap {MiB(AfterBroadcastHeapBytes ?? 0)} ({KiB(((AfterBroadcastHeapBytes ?? 0) - BaseHeapBytes) / (double)Math.Max(1, ConnectionsEstablished))}/connection) after the broadcast");
         }
-        output.WriteLine($"   cpu           server {ServerCpuCores.ToString("0.00", c)} cores, bench client {ClientCpuCores.ToString("0.00", c)} cores (of {Environment.ProcessorCount}); server gen2 GCs {Gen2Collections}");
+        output.WriteLine($"   cpu           server {ServerCpuCores.ToString("0.00", c)} cores = {ServerCpuMicrosPerEvent.ToString("0.0", c)} us per delivered event, bench client {ClientCpuCores.ToString("0.00", c)} cores (of {Environment.ProcessorCount}); server gen2 GCs {Gen2Collections}");
         output.WriteLine($"   integrity     lost {Lost}, duplicated {Duplicated}, out-of-order {OutOfOrder}, unexpected {Unexpected}; clients with problems {ClientsWithProblems}, not ended {ClientsNotEnded}{(FirstClientFailure is null ? "" : $" (first: {FirstClientFailure})")}");
         foreach (var target in Targets)
         {
