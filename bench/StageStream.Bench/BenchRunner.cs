@@ -13,7 +13,11 @@ public static class BenchRunner
     {
         var results = new List<ScenarioResult>();
         var scenarios = options.SelectedScenarios();
-        WarnAboutFileLimit(scenarios.Max(s => s.Connections), output);
+        // Each connection is a descriptor here and one in the server (which inherits this limit).
+        if (FileLimit.Ensure((ulong)scenarios.Max(s => s.Connections) * 2 + 1024) is { } warning)
+        {
+            await output.WriteLineAsync(warning);
+        }
         await output.WriteLineAsync($"machine: {Environment.ProcessorCount} cores, {Environment.OSVersion}, .NET {Environment.Version}");
         foreach (var transport in options.Url is null ? options.SelectedTransports() : [options.SelectedTransports()[0]])
         {
@@ -327,25 +331,5 @@ public static class BenchRunner
     {
         await Task.Delay(delay, ct);
         return await api.SnapshotAsync(collect: false, ct);
-    }
-
-    /// <summary>
-    /// .NET raises its soft open-file limit to the hard one at start; if even that is too low for the
-    /// connections (one fd each here, one each in the server), say so rather than fail obscurely.
-    /// </summary>
-    private static void WarnAboutFileLimit(int connections, TextWriter output)
-    {
-        try
-        {
-            var line = File.ReadLines("/proc/self/limits").FirstOrDefault(l => l.StartsWith("Max open files", StringComparison.Ordinal));
-            var soft = line?.Split(' ', StringSplitOptions.RemoveEmptyEntries)[3];
-            if (soft is not null && soft != "unlimited" && long.Parse(soft, CultureInfo.InvariantCulture) < connections + 256)
-            {
-                output.WriteLine($"warning: open-file limit {soft} < {connections} connections + margin; raise it with `ulimit -n {connections * 2 + 1024}` (as root for the hard limit).");
-            }
-        }
-        catch (IOException)
-        {
-        }
     }
 }
