@@ -25,6 +25,14 @@ public class FanOutBenchmarks
     [Params(1000)]
     public int Subscribers { get; set; }
 
+    /// <summary>
+    /// True as the server reads (its token cancels the read when the client leaves); false shows what a
+    /// read that is woken by completing the channel instead would save: the channel then reuses one
+    /// waiter per reader rather than allocating one, with a cancellation registration, per wait.
+    /// </summary>
+    [Params(true, false)]
+    public bool CancellableRead { get; set; }
+
     [GlobalSetup]
     public async Task Setup()
     {
@@ -39,7 +47,8 @@ public class FanOutBenchmarks
             // All stages: a stage's done (which starts the next run here) does not end these streams.
             var subscription = await subscriptions.SubscribeAsync(Project, null, null, CancellationToken.None);
             _subscriptions.Add(subscription);
-            _readers[i] = subscription.ReadAllAsync(_stop.Token).GetAsyncEnumerator(_stop.Token);
+            var token = CancellableRead ? _stop.Token : CancellationToken.None;
+            _readers[i] = subscription.ReadAllAsync(token).GetAsyncEnumerator(token);
             _pending[i] = _readers[i].MoveNextAsync();
         }
     }
