@@ -135,6 +135,9 @@ public sealed class EventStreamResponder(
         private long _lastWrite;
         private long _lastMessage;
         private bool _unflushed;
+        // Not subscription.LastId: at an idle timeout a read may just have taken an event that was
+        // never written, and stream_end must not let a resume skip it.
+        private long _lastWrittenId = subscription.StartId;
 
         public async Task RunAsync()
         {
@@ -172,6 +175,7 @@ public sealed class EventStreamResponder(
                         break;
                     }
                     _writer.Write(events.Current.Frame.Span);
+                    _lastWrittenId = events.Current.Id;
                     _unflushed = true;
                     _lastWrite = _lastMessage = clock.GetTimestamp();
                 }
@@ -279,7 +283,7 @@ public sealed class EventStreamResponder(
         });
 
         /// <summary><c>stream_end</c> carries the last event's id, so a reconnect from it is answered with 204.</summary>
-        private byte[] StreamEndFrame(string reason) => SseFormat.Frame(subscription.LastId, json =>
+        private byte[] StreamEndFrame(string reason) => SseFormat.Frame(_lastWrittenId, json =>
         {
             json.WriteStartObject();
             json.WriteString("type", EventTypes.StreamEnd);
