@@ -133,15 +133,17 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         return Merge(await ReadStreamAsync(projectId, afterId, int.MaxValue), buffered, afterId);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         _redis.ConnectionRestored += OnConnectionRestored;
         _redis.ConnectionFailed += OnConnectionFailed;
+        var subscribing = Task.Run(() => SubscribeAsync(_stopping.Token), CancellationToken.None);
         _background = Task.WhenAll(
-            Task.Run(() => SubscribeAsync(_stopping.Token), CancellationToken.None),
+            subscribing,
             Task.Run(() => FlushLoopAsync(_stopping.Token), CancellationToken.None),
             Task.Run(() => RecoveryLoopAsync(_stopping.Token), CancellationToken.None));
-        return Task.CompletedTask;
+        // Serve with the subscription in place when Redis is there; without it, start anyway and keep trying.
+        await Task.WhenAny(subscribing, Task.Delay(TimeSpan.FromSeconds(3), _clock, cancellationToken));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -248,6 +250,12 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
             {
                 if (feed.Initialized && pending.Event.Id > feed.Cursor)
                 {
+                    // Our own last writes before the outage may not have come back from Redis yet: they go first.
+                    foreach (var written in _recent.Between(pending.Event.ProjectId, feed.Cursor, pending.Event.Id))
+                    {
+                        feed.Cursor = written.Id;
+                        _hub.Deliver(written);
+                    }
                     feed.Cursor = pending.Event.Id;
                     pending.DeliveredLocally = true;
                     _hub.Deliver(pending.Event);
@@ -430,6 +438,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private async Task SubscribeAsync(CancellationToken stopping)
     {
         // Exactly one subscription per process; Redis's client restores it after every reconnect.
+        var retry = TimeSpan.FromMilliseconds(50);
         while (!stopping.IsCancellationRequested)
         {
             try
@@ -444,7 +453,8 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                 _logger.LogDebug(ex, "Subscribing to {Channel} failed; trying again.", _keys.Announcements);
                 try
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(1), _clock, stopping);
+                    await Task.Delay(retry, _clock, stopping);
+                    retry = TimeSpan.FromMilliseconds(Math.Min(1000, retry.TotalMilliseconds * 2));
                 }
                 catch (OperationCanceledException)
                 {
@@ -780,6 +790,33 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                 }
                 return [.. _items];
             }
+        }
+
+        /// <summary>The project's events with ids strictly between the two, in id order, looking back from the newest.</summary>
+        public List<StageEvent> Between(string projectId, long afterId, long beforeId)
+        {
+            var found = new List<StageEvent>();
+            lock (_gate)
+            {
+                for (var node = _items.Last; node is not null; node = node.Previous)
+                {
+                    var e = node.Value.Event;
+                    if (e.ProjectId != projectId)
+                    {
+                        continue;
+                    }
+                    if (e.Id <= afterId)
+                    {
+                        break;
+                    }
+                    if (e.Id < beforeId)
+                    {
+                        found.Add(e);
+                    }
+                }
+            }
+            found.Reverse();
+            return found;
         }
 
         public IReadOnlyList<StageEvent> Snapshot(string projectId)
