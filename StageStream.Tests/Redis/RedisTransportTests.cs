@@ -214,7 +214,8 @@ public sealed class RedisTransportTests
                 Assert.Contains(":2", await redis.CommandAsync("PUBSUB", "NUMSUB", transportB.Keys.Announcements));
                 Assert.Equal(0, await redis.IntegerAsync("PUBSUB", "NUMPAT"));
 
-                // And every one of the hundred clients gets each event.
+                // And every one of the hundred clients gets each event, which reached the process once.
+                var announcementsBefore = transportB.AnnouncementsReceived;
                 var publisher = a.Service<IEventPublisher>();
                 foreach (var projectId in projects)
                 {
@@ -225,6 +226,7 @@ public sealed class RedisTransportTests
                 }
                 var firsts = await Task.WhenAll(subscriptions.Select(s => ReadAsync(s, Timeout, _ => true)));
                 Assert.All(firsts, events => Assert.Equal(EventTypes.StageUpdate, Assert.Single(events).Type));
+                Assert.Equal(projects.Length, transportB.AnnouncementsReceived - announcementsBefore);
             }
             finally
             {

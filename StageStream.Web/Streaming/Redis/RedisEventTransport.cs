@@ -41,6 +41,8 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private Task _background = Task.CompletedTask;
     private long _recoverUntilTicks;
     private int _subscriptions;
+    private long _announcementsReceived;
+    private int _subscribeAttempt;
     private long _dropped;
     private int _outageLogged;
     private volatile bool _repairNeeded;
@@ -66,6 +68,9 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     public string ClientName => _redis.ClientName;
 
     public bool IsConnected => _redis.IsConnected;
+
+    /// <summary>Announcements this process has received (each append once, however many clients).</summary>
+    public long AnnouncementsReceived => Interlocked.Read(ref _announcementsReceived);
 
     /// <summary>Events published while Redis was unreachable and not yet written to it.</summary>
     public int BufferedCount => _outbox.Count;
@@ -441,9 +446,17 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         var retry = TimeSpan.FromMilliseconds(50);
         while (!stopping.IsCancellationRequested)
         {
+            // A failed SUBSCRIBE can leave its handler registered in the client; only the latest attempt's handler acts.
+            var attempt = Interlocked.Increment(ref _subscribeAttempt);
             try
             {
-                await _redis.GetSubscriber().SubscribeAsync(_announcements, OnAnnouncement);
+                await _redis.GetSubscriber().SubscribeAsync(_announcements, (channel, message) =>
+                {
+                    if (attempt == Volatile.Read(ref _subscribeAttempt))
+                    {
+                        OnAnnouncement(message);
+                    }
+                });
                 Interlocked.Exchange(ref _subscriptions, 1);
                 PumpAll();
                 return;
@@ -464,8 +477,9 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         }
     }
 
-    private void OnAnnouncement(RedisChannel channel, RedisValue message)
+    private void OnAnnouncement(RedisValue message)
     {
+        Interlocked.Increment(ref _announcementsReceived);
         var text = (string?)message;
         var space = text?.LastIndexOf(' ') ?? -1;
         if (space <= 0 || !long.TryParse(text.AsSpan(space + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
