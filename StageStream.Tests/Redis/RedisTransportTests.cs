@@ -38,6 +38,8 @@ public sealed class RedisTransportTests
 
             var received = await reading;
             Assert.Equal(published.Select(e => (e.Id, e.Type, e.Content)), received.Select(e => (e.Id, e.Type, e.Event.Content)));
+            // The in-process scheme: milliseconds since the epoch times 1000 plus a counter, exact as a JavaScript number.
+            Assert.All(published, e => Assert.InRange(e.Id, (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 600_000) * 1000, (1L << 53) - 1));
             AssertIncreasingIds(received);
             Assert.Equal(string.Concat(tokens), received.Last(e => e.Type == EventTypes.Token).FullText);
             Assert.Equal("done", onB.EndReason);

@@ -104,7 +104,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         {
             LogOutage(null);
         }
-        await BufferAsync(pending, cancellationToken);
+        await BufferAsync(pending);
         return pending.Event;
     }
 
@@ -242,15 +242,16 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         return written;
     }
 
-    private async Task BufferAsync(PendingEvent pending, CancellationToken cancellationToken)
+    private async Task BufferAsync(PendingEvent pending)
     {
         var dropped = _outbox.Enqueue(pending, _clock.GetUtcNow() - Window, _options.OutageBufferMaxEvents);
         CountDropped(dropped);
         _flushSignal.Writer.TryWrite(true);
         // Local clients see the event now; when it comes back from Redis under the same id, the cursor skips it.
+        // Not cancellable: once buffered, the event is published and its local delivery must not be skipped.
         if (_feeds.TryGetValue(pending.Event.ProjectId, out var feed))
         {
-            await feed.Gate.WaitAsync(cancellationToken);
+            await feed.Gate.WaitAsync(CancellationToken.None);
             try
             {
                 if (feed.Initialized && pending.Event.Id > feed.Cursor)
