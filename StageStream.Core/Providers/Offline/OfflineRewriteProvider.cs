@@ -26,6 +26,21 @@ public sealed class OfflineRewriteProvider(IOptionsMonitor<OfflineOptions> optio
         "let", "last", "first", "many", "much", "well", "let's", "it's", "didn't", "don't", "couldn't", "wasn't", "i'm", "i'd",
     };
 
+    private static readonly HashSet<string> Determiners = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "the", "a", "an", "his", "her", "my", "their", "its", "our", "your", "this", "that", "these", "those", "every", "each",
+    };
+
+    private static readonly HashSet<string> Adjectives = new(StringComparer.OrdinalIgnoreCase)
+    {
+        "old", "young", "little", "small", "big", "great", "large", "long", "short", "dark", "bright", "new", "good", "bad", "cold",
+        "warm", "hot", "high", "low", "deep", "tall", "strange", "quiet", "silent", "beautiful", "tiny", "huge", "empty", "ancient",
+        "lonely", "white", "black", "red", "blue", "green", "golden", "grey", "gray", "gentle", "heavy", "last", "first", "whole",
+        "only", "other", "same", "next", "final", "wild", "distant", "broken", "hidden", "poor", "rich", "sudden", "soft", "hard",
+        "strong", "weak", "kind", "brave", "happy", "sad", "tired", "familiar", "narrow", "wide", "thick", "thin", "wooden",
+        "hundred", "thousand", "few", "many", "several", "whole", "single", "own", "very",
+    };
+
     /// <summary>Characters that rarely start or end a Chinese noun, so a pair holding one is no title.</summary>
     private const string ChineseFunctionChars = "的了是在我你他她它们这那一不也就都而和与着过个有上下来去到说里中为对把被从向很又还没已要会能可得地之其";
 
@@ -119,38 +134,63 @@ public sealed class OfflineRewriteProvider(IOptionsMonitor<OfflineOptions> optio
         var position = 0;
         foreach (var sentence in sentences)
         {
-            var atStart = true;
-            foreach (var word in sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+            var words = sentence.Split(' ', StringSplitOptions.RemoveEmptyEntries).Select(Clean).ToList();
+            for (var i = 0; i < words.Count; i++, position++)
             {
-                var clean = word.Trim('"', '\'', ',', '.', '!', '?', ';', ':', '(', ')', '[', ']');
-                if (clean.EndsWith("'s", StringComparison.OrdinalIgnoreCase))
+                var word = words[i];
+                if (word.Length < 3 || !word.All(c => char.IsLetter(c) || c is '-' or '\'') || StopWords.Contains(word) || Adjectives.Contains(word))
                 {
-                    clean = clean[..^2];
+                    continue;
                 }
-                if (clean.Length >= 3 && clean.All(c => char.IsLetter(c) || c is '-' or '\'') && !StopWords.Contains(clean))
+                var stats = counts.TryGetValue(word, out var seen) ? seen : new WordStats(0, 0, position, false, false);
+                // Capitals at a sentence start say nothing; a name is capitalised mid-sentence and never lower case.
+                counts[word] = stats with
                 {
-                    var stats = counts.TryGetValue(clean, out var seen) ? seen : new WordStats(0, position, false, false);
-                    // Capitals at a sentence start say nothing; a name is capitalised mid-sentence and never lower case.
-                    counts[clean] = stats with
-                    {
-                        Count = stats.Count + 1,
-                        CapitalInside = stats.CapitalInside || (!atStart && char.IsUpper(clean[0])),
-                        EverLower = stats.EverLower || char.IsLower(clean[0]),
-                    };
-                }
-                atStart = false;
-                position++;
+                    Count = stats.Count + 1,
+                    AfterDeterminer = stats.AfterDeterminer + (FollowsDeterminer(words, i) ? 1 : 0),
+                    CapitalInside = stats.CapitalInside || (i > 0 && char.IsUpper(word[0])),
+                    EverLower = stats.EverLower || char.IsLower(word[0]),
+                };
             }
         }
-        var top = counts.OrderByDescending(p => p.Value.Count).ThenBy(p => p.Value.First).Take(2).ToList();
+        // Titles name things: words seen after "the", "a", "his"... (or names) rather than verbs and adjectives.
+        var nouns = counts.Where(p => p.Value.IsNoun).ToList();
+        var top = (nouns.Count > 0 ? nouns : counts.ToList())
+            .OrderByDescending(p => p.Value.Score).ThenBy(p => p.Value.First).Take(2).ToList();
         if (top.Count == 0)
         {
             return "A Short Story";
         }
-        var first = Phrase(top[0].Key, top[0].Value.IsName, capitalArticle: true);
-        return top.Count == 2 && top[1].Value.Count >= 2
-            ? $"{first} and {Phrase(top[1].Key, top[1].Value.IsName, capitalArticle: false)}"
-            : first;
+        if (top.Count == 2 && top[1].Value.Count >= 2)
+        {
+            // "Mara and the Boat" reads better than "The Boat and Mara".
+            var ordered = top.OrderByDescending(p => p.Value.IsName).ToList();
+            return $"{Phrase(ordered[0].Key, ordered[0].Value.IsName, capitalArticle: true)} and {Phrase(ordered[1].Key, ordered[1].Value.IsName, capitalArticle: false)}";
+        }
+        return Phrase(top[0].Key, top[0].Value.IsName, capitalArticle: true);
+
+        static string Clean(string word)
+        {
+            word = word.Trim('"', '\'', ',', '.', '!', '?', ';', ':', '(', ')', '[', ']');
+            return word.EndsWith("'s", StringComparison.OrdinalIgnoreCase) ? word[..^2] : word;
+        }
+
+        // "the lamp", "the old lamp", "a small wooden boat": a determiner, at most two adjectives, then the word.
+        static bool FollowsDeterminer(List<string> words, int i)
+        {
+            for (var j = i - 1; j >= 0 && j >= i - 3; j--)
+            {
+                if (Determiners.Contains(words[j]))
+                {
+                    return true;
+                }
+                if (!Adjectives.Contains(words[j]))
+                {
+                    return false;
+                }
+            }
+            return false;
+        }
 
         static string Phrase(string word, bool name, bool capitalArticle)
         {
@@ -159,9 +199,11 @@ public sealed class OfflineRewriteProvider(IOptionsMonitor<OfflineOptions> optio
         }
     }
 
-    private sealed record WordStats(int Count, int First, bool CapitalInside, bool EverLower)
+    private sealed record WordStats(int Count, int AfterDeterminer, int First, bool CapitalInside, bool EverLower)
     {
         public bool IsName => CapitalInside && !EverLower;
+        public bool IsNoun => IsName || AfterDeterminer > 0;
+        public int Score => Count + 2 * AfterDeterminer + (IsName ? 2 : 0);
     }
 
     /// <summary>The most repeated two-character word, e.g. 《灯塔》, or else the opening clause.</summary>

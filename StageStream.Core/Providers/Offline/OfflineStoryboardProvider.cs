@@ -31,11 +31,11 @@ public sealed class OfflineStoryboardProvider(IOptionsMonitor<OfflineOptions> op
     private static readonly string[] WideTerms =
     [
         "sky", "skies", "mountain", "mountains", "sea", "ocean", "city", "forest", "valley", "horizon", "field", "fields", "desert",
-        "river", "village", "world", "landscape", "coast", "island", "kingdom", "town", "cliff", "cliffs", "lighthouse", "storm",
-        "天空", "山", "海", "城", "森林", "田野", "村", "河", "江", "世界", "远方", "大地", "草原", "岛", "灯塔", "风暴",
+        "river", "village", "world", "landscape", "coast", "island", "kingdom", "town", "cliff", "cliffs",
+        "天空", "山", "海", "城", "森林", "田野", "村", "河", "江", "世界", "远方", "大地", "草原", "岛",
     ];
 
-    private static readonly string[] NightTerms = ["night", "moon", "moonlight", "dark", "darkness", "stars", "midnight", "夜", "月", "星", "黑暗"];
+    private static readonly string[] NightTerms = ["night", "moon", "moonlight", "dark", "darkness", "stars", "midnight", "evening", "夜", "晚上", "月", "星", "黑暗"];
     private static readonly string[] MorningTerms = ["morning", "dawn", "sunrise", "sun", "sunlight", "清晨", "早晨", "黎明", "日出", "阳光"];
     private static readonly string[] StormTerms = ["rain", "storm", "thunder", "lightning", "wind", "waves", "雨", "风暴", "雷", "闪电", "风", "浪"];
 
@@ -146,32 +146,45 @@ public sealed class OfflineStoryboardProvider(IOptionsMonitor<OfflineOptions> op
         return -1;
     }
 
+    /// <summary>
+    /// Joins pieces too short for a shot: a finished sentence ("He nodded.") to the shot before it, an unfinished
+    /// clause ("Nobody answered;") to the one after it.
+    /// </summary>
     private static List<string> MergeFragments(List<string> pieces, bool chinese)
     {
         var merged = new List<string>();
         string? carry = null;
         foreach (var piece in pieces)
         {
-            var tiny = OfflineText.ReadingSeconds(piece) < FragmentSeconds;
-            if (tiny && merged.Count > 0)
+            var text = carry is null ? piece : OfflineText.Join(chinese, [carry, piece]);
+            carry = null;
+            if (OfflineText.ReadingSeconds(text) >= FragmentSeconds)
             {
-                merged[^1] = OfflineText.Join(chinese, [merged[^1], piece]);
+                merged.Add(text);
             }
-            else if (tiny)
+            else if (merged.Count > 0 && EndsSentence(text))
             {
-                carry = carry is null ? piece : OfflineText.Join(chinese, [carry, piece]);
+                merged[^1] = OfflineText.Join(chinese, [merged[^1], text]);
             }
             else
             {
-                merged.Add(carry is null ? piece : OfflineText.Join(chinese, [carry, piece]));
-                carry = null;
+                carry = text;
             }
         }
         if (carry is not null)
         {
-            merged.Add(carry);
+            if (merged.Count > 0)
+            {
+                merged[^1] = OfflineText.Join(chinese, [merged[^1], carry]);
+            }
+            else
+            {
+                merged.Add(carry);
+            }
         }
         return merged;
+
+        static bool EndsSentence(string text) => OfflineText.HasEndMark(text) && text.TrimEnd("”’\"'」』）)".ToCharArray())[^1] is not (';' or '；');
     }
 
     /// <summary>Wide to open and close, close-ups for faces and feelings, landscapes wide, otherwise a varied middle.</summary>

@@ -21,7 +21,7 @@ internal static partial class OfflineText
 
     private static readonly HashSet<string> Abbreviations = new(StringComparer.OrdinalIgnoreCase)
     {
-        "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc", "e.g", "i.e", "no", "mt", "capt", "col", "gen", "lt", "sgt",
+        "mr", "mrs", "ms", "dr", "st", "jr", "sr", "prof", "vs", "etc", "e.g", "i.e", "no", "mt", "capt", "a.m", "p.m", "col", "gen", "lt", "sgt",
     };
 
     public static bool IsCjk(char c) => c is (>= '\u4E00' and <= '\u9FFF') or (>= '\u3400' and <= '\u4DBF')
@@ -105,6 +105,8 @@ internal static partial class OfflineText
             });
         }
         var s = builder.ToString();
+        // "cliff .it had": a dot typed after a space and before a word ends a sentence.
+        s = DetachedPeriod().Replace(s, ". ");
         s = SpaceBeforePunctuation().Replace(s, "$1");
         s = SpaceAfterOpening().Replace(s, "$1");
         s = RepeatedBang().Replace(s, "$1");
@@ -213,15 +215,14 @@ internal static partial class OfflineText
         var i = 0;
         while (i < line.Length)
         {
-            if (IsSentenceEnd(line, i, semicolons, out var end))
+            var ends = IsSentenceEnd(line, i, semicolons, out var end);
+            if (ends)
             {
                 AddTrimmed(sentences, line[start..end]);
-                start = i = end;
+                start = end;
             }
-            else
-            {
-                i++;
-            }
+            // Past the whole run of marks and quotes, so "..." is judged once, not dot by dot.
+            i = Math.Max(end, i + 1);
         }
         AddTrimmed(sentences, line[start..]);
         return sentences;
@@ -278,7 +279,14 @@ internal static partial class OfflineText
         {
             return true;
         }
-        // "Stop!" he said. / Wait... then: English goes on in lower case when the sentence has not ended.
+        // "Stop!" he said. / Wait... then: after a quotation or a trailing-off, lower case means the sentence goes on.
+        var quoted = j > i + 1 && Closers.Contains(s[j - 1]);
+        var marks = s[i..j];
+        var trailing = marks.Contains('…') || marks.Contains("..", StringComparison.Ordinal);
+        if (!quoted && !trailing)
+        {
+            return true;
+        }
         var k = j;
         while (k < s.Length && s[k] == ' ')
         {
@@ -374,6 +382,8 @@ internal static partial class OfflineText
         }
     }
 
+    [GeneratedRegex(@"\s+\.(?=[A-Za-z])")]
+    private static partial Regex DetachedPeriod();
     [GeneratedRegex(@"\s+([,.;:!?%)\]])")]
     private static partial Regex SpaceBeforePunctuation();
     [GeneratedRegex(@"([(\[])\s+")]
