@@ -9,6 +9,7 @@ namespace StageStream.Tests.JsClient;
 public sealed class JsClientBrowser : IAsyncLifetime
 {
     private IPlaywright? _playwright;
+    private IBrowserContext? _context;
 
     public IBrowser Browser { get; private set; } = null!;
     public FakeSseServer Server { get; private set; } = null!;
@@ -31,22 +32,27 @@ public sealed class JsClientBrowser : IAsyncLifetime
                 "--disable-sync", "--no-first-run",
             ],
         });
+        _context = await Browser.NewContextAsync();
     }
 
     /// <summary>A fresh page on the harness, its console copied to <paramref name="log"/>.</summary>
-    public async Task<(IBrowserContext Context, IPage Page)> OpenHarnessAsync(Action<string> log)
+    public async Task<IPage> OpenHarnessAsync(Action<string> log)
     {
-        var context = await Browser.NewContextAsync();
-        var page = await context.NewPageAsync();
+        // One context for the class: a context costs about a second on a busy machine, a page much less.
+        var page = await _context!.NewPageAsync();
         page.Console += (_, message) => log($"[console.{message.Type}] {message.Text}");
         page.PageError += (_, error) => log($"[pageerror] {error}");
         await page.GotoAsync(new Uri(Server.PageOrigin, "/harness.html").ToString());
         await page.WaitForFunctionAsync("() => window.harnessReady === true", null, new() { Timeout = 10_000 });
-        return (context, page);
+        return page;
     }
 
     public async Task DisposeAsync()
     {
+        if (_context is not null)
+        {
+            await _context.DisposeAsync();
+        }
         if (Browser is not null)
         {
             await Browser.DisposeAsync();

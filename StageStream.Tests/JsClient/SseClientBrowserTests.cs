@@ -12,14 +12,13 @@ namespace StageStream.Tests.JsClient;
 public sealed class SseClientBrowserTests(JsClientBrowser browser, ITestOutputHelper output)
     : IClassFixture<JsClientBrowser>, IAsyncLifetime
 {
-    private IBrowserContext _context = null!;
     private IPage _page = null!;
 
     private FakeSseServer Server => browser.Server;
 
-    public async Task InitializeAsync() => (_context, _page) = await browser.OpenHarnessAsync(output.WriteLine);
+    public async Task InitializeAsync() => _page = await browser.OpenHarnessAsync(output.WriteLine);
 
-    public async Task DisposeAsync() => await _context.DisposeAsync();
+    public async Task DisposeAsync() => await _page.CloseAsync();
 
     [Fact]
     public async Task EveryMessageTypeReachesItsOwnListenersAndStreamEndClosesWithoutReconnect()
