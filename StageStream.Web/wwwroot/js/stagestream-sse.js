@@ -172,6 +172,11 @@ export class SSEClient {
   }
 
   _open() {
+    if (this._es) {
+      // Only when a close listener called connect() while connect() itself was closing a session.
+      this._es.onopen = this._es.onmessage = this._es.onerror = null;
+      this._es.close();
+    }
     const session = this._session;
     const EventSourceImpl = this.options.EventSource ?? globalThis.EventSource;
     // A new EventSource does not send Last-Event-ID by itself, so the id goes in the query string.
