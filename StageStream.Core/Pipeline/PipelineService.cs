@@ -58,68 +58,79 @@ public sealed class PipelineService(
         return project.PipelineRunId;
     }
 
-    /// <summary>Called by the runner when a stage run ends, whichever way.</summary>
-    public async Task AfterStageAsync(Project project, StageRecord record, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets the project's status for how a stage run ended; the runner saves it with the stage record,
+    /// before any event tells clients about the end.
+    /// </summary>
+    public void ApplyOutcome(Project project, StageRecord record)
     {
-        var inPipeline = record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId;
-        switch (record.Status)
+        var inPipeline = InPipeline(project, record);
+        project.Status = record.Status switch
         {
-            case StageStatus.Completed when inPipeline:
-                await AdvanceAsync(project, StageNames.IndexOf(record.Stage) + 1, cancellationToken);
-                return;
-            case StageStatus.Completed:
-                project.Status = project.Stages.All(s => s.Status == StageStatus.Completed) ? ProjectStatus.Completed : ProjectStatus.Draft;
-                break;
-            case StageStatus.Failed:
-                project.Status = ProjectStatus.Failed;
-                if (inPipeline)
-                {
-                    await publisher.PublishAsync(PipelineEvent(project, EventTypes.PipelineError) with
-                    {
-                        Error = $"Stage '{record.Stage}' failed: {record.Error}",
-                        Metadata = Summary(project, failed: record.Stage),
-                    }, cancellationToken);
-                }
-                break;
-            case StageStatus.Cancelled:
-                project.Status = ProjectStatus.Cancelled;
-                if (inPipeline)
-                {
-                    await PublishPipelineCancelledAsync(project, cancellationToken);
-                }
-                break;
-        }
+            StageStatus.Completed when inPipeline => project.Status,
+            StageStatus.Completed => project.Stages.All(s => s.Status == StageStatus.Completed) ? ProjectStatus.Completed : ProjectStatus.Draft,
+            StageStatus.Failed => ProjectStatus.Failed,
+            StageStatus.Cancelled => ProjectStatus.Cancelled,
+            _ => project.Status,
+        };
         project.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
     }
 
-    /// <summary>Stops the project's work: queued stages are cancelled here, a running one by its runner within moments.</summary>
+    /// <summary>Called by the runner after a stage run's end is saved and published: the pipeline goes on or ends.</summary>
+    public async Task AfterStageAsync(Project project, StageRecord record, CancellationToken cancellationToken)
+    {
+        if (!InPipeline(project, record))
+        {
+            return;
+        }
+        switch (record.Status)
+        {
+            case StageStatus.Completed:
+                await AdvanceAsync(project, StageNames.IndexOf(record.Stage) + 1, cancellationToken);
+                break;
+            case StageStatus.Failed:
+                await publisher.PublishAsync(PipelineEvent(project, EventTypes.PipelineError) with
+                {
+                    Error = $"Stage '{record.Stage}' failed: {record.Error}",
+                    Metadata = Summary(project, failed: record.Stage),
+                }, cancellationToken);
+                break;
+            case StageStatus.Cancelled:
+                await PublishPipelineCancelledAsync(project, cancellationToken);
+                break;
+        }
+    }
+
+    private static bool InPipeline(Project project, StageRecord record) =>
+        record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId;
+
+    /// <summary>
+    /// Stops the project's work. A run executing here (or waiting for its slot) is signalled and its runner
+    /// records and publishes the cancellation within moments; a run only queued is cancelled here.
+    /// </summary>
     public async Task CancelAsync(Project project, CancellationToken cancellationToken)
     {
-        var signalled = false;
+        var pipelineEnded = false;
         foreach (var record in project.Stages.Where(s => s.IsActive))
         {
-            if (record.Status == StageStatus.Processing && running.Cancel(record.RunId!))
+            if (running.Cancel(record.RunId!))
             {
-                signalled = true; // the runner records and publishes the cancellation, and the pipeline's
+                pipelineEnded = true;
                 continue;
             }
             record.Status = StageStatus.Cancelled;
             record.Error = "Cancelled";
             record.FinishedAt = clock.GetUtcNow();
+            project.Status = ProjectStatus.Cancelled;
+            project.UpdatedAt = clock.GetUtcNow();
             await db.SaveChangesAsync(cancellationToken);
             await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Cancelled, "Cancelled", cancellationToken);
-            if (record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId && !signalled)
+            if (!pipelineEnded && record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId)
             {
+                pipelineEnded = true;
                 await PublishPipelineCancelledAsync(project, cancellationToken);
             }
         }
-        if (!signalled && project.Status == ProjectStatus.Running)
-        {
-            project.Status = ProjectStatus.Cancelled;
-        }
-        project.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>
@@ -141,6 +152,7 @@ public sealed class PipelineService(
                     record.Status = StageStatus.Failed;
                     record.Error = $"The run was interrupted {record.Attempts} times (the server stopped while it ran) and has used its {options.Value.MaxAttempts} allowed attempts.";
                     record.FinishedAt = clock.GetUtcNow();
+                    ApplyOutcome(project, record);
                     await db.SaveChangesAsync(cancellationToken);
                     var reporter = new StageReporter(publisher, projectId, record);
                     await reporter.StageUpdateAsync(StageStatus.Failed, record.Error, cancellationToken);
