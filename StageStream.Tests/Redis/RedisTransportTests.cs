@@ -90,6 +90,57 @@ public sealed class RedisTransportTests
     }
 
     [Fact]
+    public async Task PipelineRunOnAWithTheOfflineProvidersIsWatchedCompleteAndInOrderFromB()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var data = TempDataFolder();
+        try
+        {
+            // The app as shipped: offline providers for every stage, tokens paced so B watches them live.
+            var settings = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Redis"] = redis.ConnectionString,
+                ["Providers:Offline:TokensPerSecond"] = "400",
+                ["Pipeline:Width"] = "320",
+                ["Pipeline:Height"] = "180",
+            };
+            await using var a = await TestApp.StartAsync(settings, data);
+            await using var b = await TestApp.StartAsync(settings, data);
+            var projectId = await CreateProjectAsync(a.Client,
+                "The old lighthouse keeper climbed the stairs at dusk. The storm was coming fast. " +
+                "He lit the great lamp and watched the sea. A small boat fought the waves. At dawn the boat was safe.");
+
+            await using var onB = await b.Service<IEventSubscriptions>().SubscribeAsync(projectId, null, null, CancellationToken.None);
+            await using var onA = await a.Service<IEventSubscriptions>().SubscribeAsync(projectId, null, null, CancellationToken.None);
+            var fromA = ReadAsync(onA, TimeSpan.FromMinutes(3));
+            var readingB = ReadAsync(onB, TimeSpan.FromMinutes(3));
+            var run = await a.Client.PostAsync($"/api/v1/projects/{projectId}/pipeline/run", null);
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, run.StatusCode);
+            var received = await readingB;
+
+            AssertIncreasingIds(received);
+            Assert.Equal(EventTypes.PipelineDone, received[^1].Type);
+            Assert.Equal("pipeline_done", onB.EndReason);
+            foreach (var stage in StageNames.All)
+            {
+                Assert.Single(received, e => e.Type == EventTypes.Done && e.Event.Stage == stage);
+            }
+            var rewrite = received.Where(e => e.Event.Stage == StageNames.Rewrite).ToList();
+            Assert.True(rewrite.Count(e => e.Type == EventTypes.Token) > 10);
+            var rewriteDone = rewrite.Single(e => e.Type == EventTypes.Done);
+            Assert.Equal(rewriteDone.Event.FullText, Deltas(rewrite));
+            Assert.Equal(rewriteDone.Event.FullText, rewrite.Last(e => e.Type == EventTypes.Token).FullText);
+            Assert.Equal(rewriteDone.Event.FullText!.Trim(), await RewrittenTextAsync(b.Client, projectId));
+            // The instance running the pipeline and the other one sent the very same messages.
+            Assert.Equal((await fromA).Select(e => (e.Id, e.Type, e.FullText)), received.Select(e => (e.Id, e.Type, e.FullText)));
+        }
+        finally
+        {
+            DeleteFolder(data);
+        }
+    }
+
+    [Fact]
     public async Task ClientThatReconnectsToTheOtherInstanceWithLastIdEndsWithTheFullText()
     {
         await using var redis = await RedisServer.StartAsync();
