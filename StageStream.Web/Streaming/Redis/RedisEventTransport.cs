@@ -259,6 +259,10 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                     // Our own last writes before the outage may not have come back from Redis yet: they go first.
                     foreach (var written in _recent.Between(pending.Event.ProjectId, feed.Cursor, pending.Event.Id))
                     {
+                        if (written.Id <= feed.Cursor)
+                        {
+                            continue;
+                        }
                         feed.Cursor = written.Id;
                         _hub.Deliver(written);
                     }
