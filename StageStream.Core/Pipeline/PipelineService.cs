@@ -17,6 +17,7 @@ public sealed class PipelineService(
     IEventPublisher publisher,
     IStageQueue queue,
     RunningStages running,
+    RunOwnership ownership,
     IOptions<PipelineOptions> options,
     TimeProvider clock,
     ILogger<PipelineService> logger)
@@ -134,36 +135,44 @@ public sealed class PipelineService(
     }
 
     /// <summary>
-    /// At start-up no stage may stay queued or processing without a job: each is queued again as a
-    /// new run, or failed for good once it has used its attempts.
+    /// No stage may stay queued or processing without a live server behind it. Runs whose owner's lease
+    /// ran out (or, at start-up of a lone server, every interrupted run) are claimed by this server and
+    /// queued again as a new run, or failed for good once they have used their attempts.
     /// </summary>
-    public async Task RecoverAsync(CancellationToken cancellationToken)
+    public async Task RecoverAsync(bool atStartUp, CancellationToken cancellationToken)
     {
-        var interrupted = await db.Stages.Where(s => s.Status == StageStatus.Queued || s.Status == StageStatus.Processing)
-            .Select(s => s.ProjectId).Distinct().ToListAsync(cancellationToken);
-        foreach (var projectId in interrupted)
+        var now = clock.GetUtcNow();
+        var takeAll = atStartUp && options.Value.RecoverAllAtStart;
+        var active = await db.Stages.AsNoTracking()
+            .Where(s => s.Status == StageStatus.Queued || s.Status == StageStatus.Processing)
+            .ToListAsync(cancellationToken);
+        foreach (var orphan in active.Where(s => takeAll || s.Owner is null || s.LeaseUntil is null || s.LeaseUntil < now))
         {
-            var project = await db.FindProjectAsync(projectId, cancellationToken);
-            foreach (var record in project!.Stages.Where(s => s.IsActive))
+            if (!await ownership.ClaimAsync(orphan, cancellationToken))
             {
-                if (record.Attempts >= options.Value.MaxAttempts)
-                {
-                    logger.LogWarning("Stage {Stage} of project {ProjectId} was interrupted {Attempts} times; failing it", record.Stage, projectId, record.Attempts);
-                    record.Status = StageStatus.Failed;
-                    record.Error = $"The run was interrupted {record.Attempts} times (the server stopped while it ran) and has used its {options.Value.MaxAttempts} allowed attempts.";
-                    record.FinishedAt = clock.GetUtcNow();
-                    ApplyOutcome(project, record);
-                    await db.SaveChangesAsync(cancellationToken);
-                    var reporter = new StageReporter(publisher, projectId, record);
-                    await reporter.StageUpdateAsync(StageStatus.Failed, record.Error, cancellationToken);
-                    await reporter.ErrorAsync(record.Error, cancellationToken);
-                    await AfterStageAsync(project, record, cancellationToken);
-                }
-                else
-                {
-                    logger.LogInformation("Resuming stage {Stage} of project {ProjectId} after a restart", record.Stage, projectId);
-                    await QueueAsync(project, record, record.PipelineRunId, record.Force, cancellationToken);
-                }
+                continue; // another server took it first
+            }
+            db.ChangeTracker.Clear();
+            var project = await db.FindProjectAsync(orphan.ProjectId, cancellationToken);
+            var record = project!.Stage(orphan.Stage);
+            if (record.Attempts >= options.Value.MaxAttempts)
+            {
+                logger.LogWarning("Stage {Stage} of project {ProjectId} was interrupted {Attempts} times; failing it", record.Stage, project.Id, record.Attempts);
+                record.Status = StageStatus.Failed;
+                record.Error = $"The run was interrupted {record.Attempts} times (the server stopped while it ran) and has used its {options.Value.MaxAttempts} allowed attempts.";
+                record.FinishedAt = clock.GetUtcNow();
+                record.Owner = null;
+                ApplyOutcome(project, record);
+                await db.SaveChangesAsync(cancellationToken);
+                var reporter = new StageReporter(publisher, project.Id, record);
+                await reporter.StageUpdateAsync(StageStatus.Failed, record.Error, cancellationToken);
+                await reporter.ErrorAsync(record.Error, cancellationToken);
+                await AfterStageAsync(project, record, cancellationToken);
+            }
+            else
+            {
+                logger.LogInformation("Resuming stage {Stage} of project {ProjectId}, interrupted when its server stopped", record.Stage, project.Id);
+                await QueueAsync(project, record, record.PipelineRunId, record.Force, cancellationToken);
             }
         }
     }
@@ -223,6 +232,7 @@ public sealed class PipelineService(
         record.Status = StageStatus.Queued;
         record.Progress = 0;
         record.Error = null;
+        ownership.Take(record);
         project.Status = ProjectStatus.Running;
         project.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);

@@ -59,6 +59,7 @@ public sealed class StageRunner(
             var outcome = await executor.ExecuteAsync(context, token);
 
             record.Status = StageStatus.Completed;
+            record.Owner = null;
             record.Progress = 100;
             record.FinishedAt = clock.GetUtcNow();
             pipeline.ApplyOutcome(project, record);
@@ -74,6 +75,8 @@ public sealed class StageRunner(
             logger.LogWarning("Stage {Stage} of project {ProjectId} interrupted by shutdown after {Elapsed} ms; it resumes at the next start",
                 request.Stage, project.Id, watch.ElapsedMilliseconds);
             record.Status = StageStatus.Queued;
+            record.Owner = null;
+            record.LeaseUntil = null;
             await db.SaveChangesAsync(CancellationToken.None);
         }
         catch (OperationCanceledException)

@@ -142,6 +142,12 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<bool>("Force")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("PipelineRunId")
                         .HasColumnType("TEXT");
 

@@ -10,7 +10,7 @@ using StageStream.Core.Persistence;
 namespace StageStream.Core.Persistence.Migrations
 {
     [DbContext(typeof(StageStreamDbContext))]
-    [Migration("20261129124408_Initial")]
+    [Migration("20261129125715_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -144,6 +144,12 @@ namespace StageStream.Core.Persistence.Migrations
 
                     b.Property<bool>("Force")
                         .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("PipelineRunId")
                         .HasColumnType("TEXT");

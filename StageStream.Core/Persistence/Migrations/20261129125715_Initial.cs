@@ -80,6 +80,8 @@ namespace StageStream.Core.Persistence.Migrations
                     RunId = table.Column<string>(type: "TEXT", nullable: true),
                     PipelineRunId = table.Column<string>(type: "TEXT", nullable: true),
                     Force = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Owner = table.Column<string>(type: "TEXT", nullable: true),
+                    LeaseUntil = table.Column<long>(type: "INTEGER", nullable: true),
                     Provider = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
