@@ -38,7 +38,8 @@ public sealed class OpenAIVideoProvider(OpenAIEndpoint endpoint, TimeProvider cl
         var frame = ImageFrames.ToPng(await File.ReadAllBytesAsync(request.ImagePath, cancellationToken), request.Width, request.Height);
 
         using var http = endpoint.CreateHttpClient();
-        using var timeout = new CancellationTokenSource(options.VideoTimeout, clock);
+        // Armed once the job is accepted: the submit itself is bounded by the request timeout.
+        using var timeout = new CancellationTokenSource(Timeout.InfiniteTimeSpan, clock);
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, timeout.Token);
         var token = linked.Token;
         string? id = null;
@@ -48,6 +49,7 @@ public sealed class OpenAIVideoProvider(OpenAIEndpoint endpoint, TimeProvider cl
             (id, state) = seedance
                 ? await SubmitSeedanceAsync(http, context, model, prompt, frame, seconds, request, token)
                 : await SubmitOpenAIAsync(http, context, model, prompt, frame, seconds, request, token);
+            timeout.CancelAfter(options.VideoTimeout);
             logger.LogInformation("Video job {JobId} submitted to {Host} with model {Model} ({Seconds} s)", id, context.Host, model, seconds);
             var reported = -1;
             var delay = options.PollInterval;
