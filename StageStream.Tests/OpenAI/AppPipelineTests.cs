@@ -3,8 +3,6 @@ using System.Net;
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
-using Microsoft.Extensions.DependencyInjection;
-using Microsoft.Extensions.DependencyInjection.Extensions;
 using StageStream.Core.Events;
 using StageStream.Core.Providers;
 using StageStream.Tests.Infrastructure;
@@ -18,15 +16,13 @@ public sealed class AppPipelineTests
     private static Task<TestApp> StartAppAsync(FakeVendorServer server, params string[] openaiStages)
     {
         var settings = ProviderHost.Settings(server);
-        settings["Serilog:MinimumLevel:Default"] = "Information";
         settings["Pipeline:Width"] = "320";
         settings["Pipeline:Height"] = "180";
         foreach (var stage in openaiStages)
         {
             settings[$"Stages:{stage}:Provider"] = "openai";
         }
-        // The film is assembled by the offline assembler (ffmpeg); until that is registered, a stand-in is.
-        return TestApp.StartAsync(settings, configure: builder => builder.Services.TryAddSingleton<IFilmAssembler, FirstClipAssembler>());
+        return TestApp.StartAsync(settings);
     }
 
     private static async Task<string> CreateProjectAsync(TestApp app, string text)
@@ -82,7 +78,7 @@ public sealed class AppPipelineTests
         var settings = ProviderHost.Settings(server);
         settings["Providers:OpenAI:ApiKey"] = "sk-wrong-0000000000000000";
         settings["Stages:rewrite:Provider"] = "openai";
-        await using var app = await TestApp.StartAsync(settings, configure: b => b.Services.TryAddSingleton<IFilmAssembler, FirstClipAssembler>());
+        await using var app = await TestApp.StartAsync(settings);
         var id = await CreateProjectAsync(app, "A dragon sleeps under the town.");
         await using var subscription = await app.Service<IEventSubscriptions>().SubscribeAsync(id, "rewrite", null, CancellationToken.None);
 
@@ -116,11 +112,11 @@ public sealed class AppPipelineTests
         server.VideoScripts.Enqueue([State("queued", 0), State("in_progress", 30), State("in_progress", 60), State("completed", 100)]);
         server.VideoScripts.Enqueue([State("queued", 0), State("in_progress", 20), State("failed", error: "Shot 2 was refused by the moderation")]);
         server.VideoScripts.Enqueue([State("queued", 0), State("completed", 100)]);
-        Console.SetOut(new StreamWriter("/tmp/openai-applog.txt") { AutoFlush = true });
         await using var app = await StartAppAsync(server, "rewrite", "storyboard", "image_generation", "camera_movement", "video_generation");
         var id = await CreateProjectAsync(app, "A dragon sleeps under the town. One day it wakes.");
         var subscriptions = app.Service<IEventSubscriptions>();
 
+        long lastId;
         await using (var all = await subscriptions.SubscribeAsync(id, null, null, CancellationToken.None))
         {
             Assert.Equal(HttpStatusCode.Accepted, (await app.Client.PostAsync($"/api/v1/projects/{id}/pipeline/run", null)).StatusCode);
@@ -137,6 +133,7 @@ public sealed class AppPipelineTests
             var pipelineError = Assert.Single(events, e => e.Type == EventTypes.PipelineError).Event.Error!;
             Assert.Contains("shot 2 failed", pipelineError);
             Assert.Contains("moderation", pipelineError);
+            lastId = events[^1].Id;
         }
 
         var project = (await app.Client.GetFromJsonAsync<JsonObject>($"/api/v1/projects/{id}"))!;
@@ -156,12 +153,11 @@ public sealed class AppPipelineTests
         Assert.Equal(3, server.Jobs.Count);
 
         // A plain re-run retries only the failed shot.
-        var lastId = app.Service<IEventTransport>() is { } ? 0 : 0;
         server.VideoScripts.Enqueue([State("queued", 0), State("in_progress", 50), State("completed", 100)]);
-        await using (var video = await subscriptions.SubscribeAsync(id, "video_generation", null, CancellationToken.None))
+        await using (var video = await subscriptions.SubscribeAsync(id, "video_generation", lastId, CancellationToken.None))
         {
             Assert.Equal(HttpStatusCode.Accepted, (await app.Client.PostAsync($"/api/v1/projects/{id}/stages/video_generation/run", null)).StatusCode);
-            var events = await ReadAllAsync(video, skipUntilRunStarts: true);
+            var events = await ReadAllAsync(video);
             Assert.Single(events, e => e.Type == EventTypes.Done);
             Assert.Contains(events, e => e.Type == EventTypes.Progress && e.Event.Message == "video 1/1 (shot 2): 50%");
         }
@@ -170,11 +166,10 @@ public sealed class AppPipelineTests
         project = (await app.Client.GetFromJsonAsync<JsonObject>($"/api/v1/projects/{id}"))!;
         Assert.All(project["shots"]!.AsArray(), s => Assert.NotNull(s!["clip_url"]));
         Assert.NotNull(project["final_video_url"]);
-        _ = lastId;
     }
 
-    /// <summary>Reads a subscription to its end; with <paramref name="skipUntilRunStarts"/>, drops a replayed earlier run.</summary>
-    private static async Task<List<DeliveredEvent>> ReadAllAsync(EventSubscription subscription, bool skipUntilRunStarts = false)
+    /// <summary>Reads a subscription to the end of its stream.</summary>
+    private static async Task<List<DeliveredEvent>> ReadAllAsync(EventSubscription subscription)
     {
         var events = new List<DeliveredEvent>();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
@@ -202,15 +197,5 @@ public sealed class AppPipelineTests
         var bytes = await File.ReadAllBytesAsync(path);
         File.Delete(path);
         return bytes;
-    }
-}
-
-/// <summary>Stands in for the ffmpeg film assembler of the offline providers while none is registered.</summary>
-internal sealed class FirstClipAssembler : IFilmAssembler
-{
-    public Task AssembleAsync(IReadOnlyList<string> clipPaths, string outputPath, CancellationToken cancellationToken)
-    {
-        File.Copy(clipPaths[0], outputPath, overwrite: true);
-        return Task.CompletedTask;
     }
 }
