@@ -206,3 +206,33 @@ public sealed class ChatStreamingTests
         return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
+
+public sealed class KeyHygieneTests
+{
+    [Fact]
+    public async Task TheKeyIsNeverWrittenToTheLogsEvenAtTraceLevel()
+    {
+        await using var server = await FakeVendorServer.StartAsync();
+        var logs = new LogCapture();
+        await using (var host = ProviderHost.Start(server, logs: logs))
+        {
+            await foreach (var _ in host.Provider<IRewriteProvider>().RewriteAsync("A story.", CancellationToken.None))
+            {
+            }
+            await host.Provider<IImageProvider>().GenerateAsync(new ImageRequest("p", 1, 1, "n", "v", "wide", 64, 36), CancellationToken.None);
+        }
+        const string wrongKey = "sk-rejected-key-that-must-not-leak";
+        await using (var host = ProviderHost.Start(server, new Dictionary<string, string?> { ["Providers:OpenAI:ApiKey"] = wrongKey }, logs))
+        {
+            await Assert.ThrowsAsync<MissingDependencyException>(async () =>
+            {
+                await foreach (var _ in host.Provider<IRewriteProvider>().RewriteAsync("A story.", CancellationToken.None))
+                {
+                }
+            });
+        }
+
+        Assert.Contains(logs.Lines, l => l.Contains("/v1/chat/completions")); // the HTTP traffic was logged
+        Assert.DoesNotContain(logs.Lines, l => l.Contains(FakeVendorServer.ApiKey) || l.Contains(wrongKey) || l.Contains("must-not-leak"));
+    }
+}

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 using StageStream.Core.Providers;
 using StageStream.Core.Providers.OpenAI;
 
@@ -26,7 +27,7 @@ public sealed class ProviderHost : IAsyncDisposable
         ["Providers:OpenAI:MaxPollInterval"] = "00:00:00.050",
     };
 
-    public static ProviderHost Start(FakeVendorServer server, IDictionary<string, string?>? overrides = null)
+    public static ProviderHost Start(FakeVendorServer server, IDictionary<string, string?>? overrides = null, ILoggerProvider? logs = null)
     {
         var values = Settings(server);
         foreach (var (key, value) in overrides ?? new Dictionary<string, string?>())
@@ -35,7 +36,13 @@ public sealed class ProviderHost : IAsyncDisposable
         }
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(values).Build());
-        services.AddLogging();
+        services.AddLogging(logging =>
+        {
+            if (logs is not null)
+            {
+                logging.SetMinimumLevel(LogLevel.Trace).AddProvider(logs);
+            }
+        });
         services.AddSingleton(TimeProvider.System);
         ProviderRegistry.Configure(services);
         services.AddOpenAIProviders();
