@@ -15,15 +15,18 @@ public sealed class VideoExecutor(ProviderRegistry providers, IFilmAssembler ass
         context.Record.Provider = provider.Name;
         var project = context.Project;
         Func<Shot, bool> needsWork = shot => shot.ClipPath is null || !File.Exists(context.Data.ToFull(shot.ClipPath));
-        // ShotWork goes through these shots in this order; the vendor's progress of one is a fraction of its slot.
+        // ShotWork goes through these shots in this order. current/total stay counts of shots (what clients
+        // expect of a progress message); a vendor's own percentage of the clip goes into the message.
         var pending = project.ShotsInOrder.Count(s => context.Force || needsWork(s));
         var index = 0;
         var done = await ShotWork.RunAsync(context, "video", needsWork, async shot =>
         {
             var path = context.NewMediaPath("clip", shot.Sequence, "mp4");
             var slot = index++;
-            var vendorProgress = new VendorProgress(percent => context.ProgressAsync(
-                slot * 100 + percent, pending * 100, $"video {slot + 1}/{pending} (shot {shot.Sequence}): {percent}%", cancellationToken));
+            // 0 and 100 say nothing the shot's own start and item_completed do not.
+            var vendorProgress = new VendorProgress(percent => percent is > 0 and < 100
+                ? context.ProgressAsync(slot, pending, $"video {slot + 1}/{pending} (shot {shot.Sequence}): {percent}%", cancellationToken)
+                : Task.CompletedTask);
             try
             {
                 await provider.GenerateAsync(
