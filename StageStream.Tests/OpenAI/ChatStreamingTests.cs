@@ -89,6 +89,46 @@ public sealed class ChatStreamingTests
     }
 
     [Fact]
+    public async Task AttemptThatTimesOutIsRetried()
+    {
+        await using var server = await FakeVendorServer.StartAsync();
+        server.ChatReplies.Enqueue(FakeVendorServer.Stall(TimeSpan.FromSeconds(20)));
+        server.ChatReplies.Enqueue(FakeVendorServer.Sse("on", " time"));
+        server.ImageReplies.Enqueue(FakeVendorServer.Stall(TimeSpan.FromSeconds(20)));
+        await using var host = ProviderHost.Start(server, new Dictionary<string, string?> { ["Providers:OpenAI:RequestTimeout"] = "00:00:00.500" });
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+
+        var text = string.Concat(await RewriteAsync(host));
+        var png = await host.Provider<IImageProvider>().GenerateAsync(new ImageRequest("p", 1, 1, "n", "v", "wide", 64, 36), CancellationToken.None);
+
+        Assert.Equal("on time", text);
+        Assert.Equal(0x89, png[0]);
+        Assert.Equal(2, server.ChatRequests.Count());
+        Assert.Equal(2, server.Requests.Count(r => r.Path == "/v1/images/generations"));
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
+    }
+
+    [Fact]
+    public async Task UpstreamThatNeverAnswersFailsSayingSo()
+    {
+        await using var server = await FakeVendorServer.StartAsync();
+        for (var i = 0; i < 2; i++)
+        {
+            server.ChatReplies.Enqueue(FakeVendorServer.Stall(TimeSpan.FromSeconds(20)));
+        }
+        await using var host = ProviderHost.Start(server, new Dictionary<string, string?>
+        {
+            ["Providers:OpenAI:RequestTimeout"] = "00:00:00.400",
+            ["Providers:OpenAI:MaxRetries"] = "1",
+        });
+
+        var error = await Assert.ThrowsAsync<ProviderException>(() => RewriteAsync(host));
+
+        Assert.Contains($"{server.Root.Authority} did not answer within 0.4 s (tried 2 times)", error.Message);
+        Assert.Contains("Providers:OpenAI:RequestTimeout", error.Message);
+    }
+
+    [Fact]
     public async Task ServerErrorsBeyondTheRetriesFailNamingTheHostAndStatus()
     {
         await using var server = await FakeVendorServer.StartAsync();

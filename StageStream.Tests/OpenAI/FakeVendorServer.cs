@@ -221,6 +221,20 @@ public sealed class FakeVendorServer : IAsyncDisposable
         await context.Response.WriteAsJsonAsync(new { error = new { message, type = "invalid_request_error", code } });
     };
 
+    /// <summary>Answers nothing for <paramref name="delay"/> (a hung upstream), then fails.</summary>
+    public static Func<HttpContext, Task> Stall(TimeSpan delay) => async context =>
+    {
+        try
+        {
+            await Task.Delay(delay, context.RequestAborted);
+        }
+        catch (OperationCanceledException)
+        {
+            return;
+        }
+        await Error(500, "stalled")(context);
+    };
+
     public static Func<HttpContext, Task> ImageB64(byte[] image) => context =>
         context.Response.WriteAsJsonAsync(new { created = 1764400000, data = new[] { new { b64_json = Convert.ToBase64String(image) } } });
 

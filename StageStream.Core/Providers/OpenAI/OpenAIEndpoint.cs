@@ -95,7 +95,9 @@ public sealed class OpenAIEndpoint(IHttpClientFactory httpClients, IOptionsMonit
             Endpoint = BaseUri,
             Transport = new HttpClientPipelineTransport(httpClients.CreateClient(HttpClientName)),
             RetryPolicy = new ClientRetryPolicy(maxRetries: 0),
-            NetworkTimeout = Options.RequestTimeout,
+            // The SDK's timeout spans the whole call, retries included, so it must outlast them all; the
+            // per-attempt timeout is the resilience pipeline's. It also ends a stream that stalls.
+            NetworkTimeout = Options.RetryBudget,
         };
         return new OpenAIClient(new ApiKeyCredential(ApiKey), clientOptions).GetChatClient(model).AsIChatClient();
     }

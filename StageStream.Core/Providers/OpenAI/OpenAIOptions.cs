@@ -50,6 +50,10 @@ public sealed class OpenAIOptions
     [Range(typeof(TimeSpan), "00:00:00", "00:05:00")]
     public TimeSpan RetryDelay { get; set; } = TimeSpan.FromSeconds(2);
 
+    /// <summary>The longest a call can take with every retry: all attempts and the longest backoffs (with jitter).</summary>
+    public TimeSpan RetryBudget =>
+        RequestTimeout * (MaxRetries + 1) + RetryDelay * (1.5 * (Math.Pow(2, MaxRetries) - 1)) + TimeSpan.FromSeconds(5);
+
     /// <summary>A video job that has not finished by then is given up.</summary>
     [Range(typeof(TimeSpan), "00:00:00.100", "1.00:00:00")]
     public TimeSpan VideoTimeout { get; set; } = TimeSpan.FromMinutes(15);
