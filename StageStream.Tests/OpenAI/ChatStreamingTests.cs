@@ -276,3 +276,18 @@ public sealed class KeyHygieneTests
         Assert.DoesNotContain(logs.Lines, l => l.Contains(FakeVendorServer.ApiKey) || l.Contains(wrongKey) || l.Contains("must-not-leak"));
     }
 }
+
+public sealed class OptionsTests
+{
+    [Fact]
+    public async Task UnknownVideoApiIsRefusedNamingTheSetting()
+    {
+        await using var server = await FakeVendorServer.StartAsync();
+        await using var host = ProviderHost.Start(server, new Dictionary<string, string?> { ["Providers:OpenAI:VideoApi"] = "kling" });
+
+        var error = Assert.Throws<Microsoft.Extensions.Options.OptionsValidationException>(
+            () => host.Get<Microsoft.Extensions.Options.IOptions<StageStream.Core.Providers.OpenAI.OpenAIOptions>>().Value);
+
+        Assert.Contains("Providers:OpenAI:VideoApi must be 'openai' or 'seedance'", error.Message);
+    }
+}

@@ -149,10 +149,16 @@ public sealed class FakeVendorServer : IAsyncDisposable
     // ---- reply builders ----
 
     /// <summary>A streamed chat answer, one SSE event per delta, as providers.md shows them.</summary>
-    public static Func<HttpContext, Task> Sse(params string[] deltas) => SseWrites(deltas.Select(d => Encoding.UTF8.GetBytes(ChunkFrame(d))), null);
+    /// <remarks>As providers.md shows: the last content chunk carries <c>finish_reason: "stop"</c>.</remarks>
+    public static Func<HttpContext, Task> Sse(params string[] deltas) =>
+        SseWrites(deltas.Select((d, i) => Encoding.UTF8.GetBytes(ChunkFrame(d, i == deltas.Length - 1 ? "stop" : null))), null, finishChunk: false);
 
-    /// <summary>Writes each piece of bytes separately (flushed, with a pause), then the finish, usage and [DONE] events.</summary>
-    public static Func<HttpContext, Task> SseWrites(IEnumerable<byte[]> writes, Func<int, Task>? beforeWrite, TimeSpan? gap = null) => async context =>
+    /// <summary>
+    /// Writes each piece of bytes separately (flushed, with a pause), then (unless the pieces carried it) a
+    /// chunk with the finish reason, the usage chunk and [DONE].
+    /// </summary>
+    public static Func<HttpContext, Task> SseWrites(
+        IEnumerable<byte[]> writes, Func<int, Task>? beforeWrite, TimeSpan? gap = null, bool finishChunk = true) => async context =>
     {
         context.Response.ContentType = "text/event-stream";
         await context.Response.StartAsync();
@@ -169,17 +175,20 @@ public sealed class FakeVendorServer : IAsyncDisposable
             index++;
             await Task.Delay(gap ?? TimeSpan.FromMilliseconds(5));
         }
-        await body.WriteAsync(Encoding.UTF8.GetBytes(FinishFrame()));
+        if (finishChunk)
+        {
+            await body.WriteAsync(Encoding.UTF8.GetBytes(FinishFrame()));
+        }
         await body.WriteAsync(Encoding.UTF8.GetBytes(UsageFrame()));
         await body.WriteAsync("data: [DONE]\n\n"u8.ToArray());
         await body.FlushAsync();
     };
 
-    public static string ChunkFrame(string content) => Frame(new JsonObject
+    public static string ChunkFrame(string content, string? finishReason = null) => Frame(new JsonObject
     {
         ["index"] = 0,
         ["delta"] = new JsonObject { ["content"] = content },
-        ["finish_reason"] = null,
+        ["finish_reason"] = finishReason,
     });
 
     private static string RoleFrame() => Frame(new JsonObject
