@@ -28,6 +28,7 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
             // A sorted view of Shots, not a second relationship (EF would map it with a shadow ProjectId1).
             project.Ignore(p => p.ShotsInOrder);
             project.HasIndex(p => p.CreatedAt);
+            project.Ignore(p => p.ShotsInOrder);
         });
         modelBuilder.Entity<StageRecord>(stage =>
         {

@@ -58,40 +58,51 @@ public sealed class PipelineService(
         return project.PipelineRunId;
     }
 
-    /// <summary>Called by the runner when a stage run ends, whichever way.</summary>
+    /// <summary>
+    /// Sets the project's status for how a stage run ended; the runner saves it with the stage record,
+    /// before any event tells clients about the end.
+    /// </summary>
+    public void ApplyOutcome(Project project, StageRecord record)
+    {
+        var inPipeline = InPipeline(project, record);
+        project.Status = record.Status switch
+        {
+            StageStatus.Completed when inPipeline => project.Status,
+            StageStatus.Completed => project.Stages.All(s => s.Status == StageStatus.Completed) ? ProjectStatus.Completed : ProjectStatus.Draft,
+            StageStatus.Failed => ProjectStatus.Failed,
+            StageStatus.Cancelled => ProjectStatus.Cancelled,
+            _ => project.Status,
+        };
+        project.UpdatedAt = clock.GetUtcNow();
+    }
+
+    /// <summary>Called by the runner after a stage run's end is saved and published: the pipeline goes on or ends.</summary>
     public async Task AfterStageAsync(Project project, StageRecord record, CancellationToken cancellationToken)
     {
-        var inPipeline = record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId;
+        if (!InPipeline(project, record))
+        {
+            return;
+        }
         switch (record.Status)
         {
-            case StageStatus.Completed when inPipeline:
-                await AdvanceAsync(project, StageNames.IndexOf(record.Stage) + 1, cancellationToken);
-                return;
             case StageStatus.Completed:
-                project.Status = project.Stages.All(s => s.Status == StageStatus.Completed) ? ProjectStatus.Completed : ProjectStatus.Draft;
+                await AdvanceAsync(project, StageNames.IndexOf(record.Stage) + 1, cancellationToken);
                 break;
             case StageStatus.Failed:
-                project.Status = ProjectStatus.Failed;
-                if (inPipeline)
+                await publisher.PublishAsync(PipelineEvent(project, EventTypes.PipelineError) with
                 {
-                    await publisher.PublishAsync(PipelineEvent(project, EventTypes.PipelineError) with
-                    {
-                        Error = $"Stage '{record.Stage}' failed: {record.Error}",
-                        Metadata = Summary(project, failed: record.Stage),
-                    }, cancellationToken);
-                }
+                    Error = $"Stage '{record.Stage}' failed: {record.Error}",
+                    Metadata = Summary(project, failed: record.Stage),
+                }, cancellationToken);
                 break;
             case StageStatus.Cancelled:
-                project.Status = ProjectStatus.Cancelled;
-                if (inPipeline)
-                {
-                    await PublishPipelineCancelledAsync(project, cancellationToken);
-                }
+                await PublishPipelineCancelledAsync(project, cancellationToken);
                 break;
         }
-        project.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
     }
+
+    private static bool InPipeline(Project project, StageRecord record) =>
+        record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId;
 
     /// <summary>
     /// Stops the project's work. A run executing here (or waiting for its slot) is signalled and its runner
@@ -141,6 +152,7 @@ public sealed class PipelineService(
                     record.Status = StageStatus.Failed;
                     record.Error = $"The run was interrupted {record.Attempts} times (the server stopped while it ran) and has used its {options.Value.MaxAttempts} allowed attempts.";
                     record.FinishedAt = clock.GetUtcNow();
+                    ApplyOutcome(project, record);
                     await db.SaveChangesAsync(cancellationToken);
                     var reporter = new StageReporter(publisher, projectId, record);
                     await reporter.StageUpdateAsync(StageStatus.Failed, record.Error, cancellationToken);

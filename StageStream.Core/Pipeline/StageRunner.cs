@@ -61,6 +61,7 @@ public sealed class StageRunner(
             record.Status = StageStatus.Completed;
             record.Progress = 100;
             record.FinishedAt = clock.GetUtcNow();
+            pipeline.ApplyOutcome(project, record);
             await db.SaveChangesAsync(CancellationToken.None);
             await reporter.StageUpdateAsync(StageStatus.Completed, "Completed", CancellationToken.None);
             await reporter.DoneAsync(outcome, CancellationToken.None);
@@ -81,6 +82,7 @@ public sealed class StageRunner(
             record.Status = StageStatus.Cancelled;
             record.Error = "Cancelled";
             record.FinishedAt = clock.GetUtcNow();
+            pipeline.ApplyOutcome(project, record);
             await db.SaveChangesAsync(CancellationToken.None);
             await reporter.StageUpdateAsync(StageStatus.Cancelled, "Cancelled", CancellationToken.None);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
@@ -91,6 +93,7 @@ public sealed class StageRunner(
             record.Status = StageStatus.Failed;
             record.Error = ex.Message;
             record.FinishedAt = clock.GetUtcNow();
+            pipeline.ApplyOutcome(project, record);
             await db.SaveChangesAsync(CancellationToken.None);
             await reporter.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None);
             await reporter.ErrorAsync(ex.Message, CancellationToken.None);

@@ -50,8 +50,7 @@ namespace StageStream.Core.Persistence.Migrations
                     CameraProvider = table.Column<string>(type: "TEXT", nullable: true),
                     ClipPath = table.Column<string>(type: "TEXT", nullable: true),
                     ClipProvider = table.Column<string>(type: "TEXT", nullable: true),
-                    Error = table.Column<string>(type: "TEXT", nullable: true),
-                    ProjectId1 = table.Column<string>(type: "TEXT", nullable: true)
+                    Error = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -62,11 +61,6 @@ namespace StageStream.Core.Persistence.Migrations
                         principalTable: "Projects",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
-                    table.ForeignKey(
-                        name: "FK_Shots_Projects_ProjectId1",
-                        column: x => x.ProjectId1,
-                        principalTable: "Projects",
-                        principalColumn: "Id");
                 });
 
             migrationBuilder.CreateTable(
@@ -108,11 +102,6 @@ namespace StageStream.Core.Persistence.Migrations
                 name: "IX_Shots_ProjectId_Sequence",
                 table: "Shots",
                 columns: new[] { "ProjectId", "Sequence" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_Shots_ProjectId1",
-                table: "Shots",
-                column: "ProjectId1");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Stages_ProjectId_Stage",
