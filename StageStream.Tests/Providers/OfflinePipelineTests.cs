@@ -28,7 +28,7 @@ public sealed class OfflinePipelineTests
         Assert.Equal(HttpStatusCode.Accepted, run.StatusCode);
 
         // Generous: the machine running the tests may be busy.
-        var deadline = DateTime.UtcNow.AddSeconds(40);
+        var deadline = DateTime.UtcNow.AddSeconds(120);
         while (true)
         {
             var project = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{id}");
@@ -67,7 +67,7 @@ public sealed class OfflinePipelineTests
         var film = await app.Client.GetAsync(filmUrl);
         Assert.Equal(HttpStatusCode.OK, film.StatusCode);
         Assert.Equal("video/mp4", film.Content.Headers.ContentType?.MediaType);
-        var path = Path.Combine(app.DataPath, Path.GetTempFileName());
+        var path = Path.Combine(app.DataPath, "downloaded-film.mp4");
         await File.WriteAllBytesAsync(path, await film.Content.ReadAsByteArrayAsync());
         var info = await app.Service<Ffmpeg>().ProbeAsync(path, CancellationToken.None);
         var expected = shots.Sum(s => s.GetProperty("duration").GetDouble());
