@@ -5,11 +5,7 @@ using StageStream.Tests.Infrastructure;
 
 namespace StageStream.Tests.Streaming;
 
-/// <summary>
-/// The real rewrite stage, started through the REST API and followed on its stream. It needs the
-/// offline providers (written in parallel with the streams): until they are in, the run fails with
-/// a missing-provider error and so does this test.
-/// </summary>
+/// <summary>Real stage and pipeline runs with the offline providers, started through the REST API and followed on their streams.</summary>
 public sealed class SseEndToEndTests
 {
     private static readonly TimeSpan Wait = TimeSpan.FromSeconds(30);
@@ -75,6 +71,56 @@ public sealed class SseEndToEndTests
 
         // The run is over and this client saw its end: a reconnect is told to stop.
         using var after = await SseClient.SendAsync(app.BaseAddress, streamUrl, rest[^1].Id, app.Client);
+        Assert.Equal(HttpStatusCode.NoContent, after.StatusCode);
+    }
+    [Fact]
+    public async Task RealPipelineRunOnTheAllStagesStreamFromStartToPipelineDone()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["Pipeline:Width"] = "320",
+            ["Pipeline:Height"] = "180",
+        });
+        var projectId = await StreamTestSupport.CreateProjectAsync(app.Client, Story);
+
+        using var start = await app.Client.PostAsync($"/api/v1/projects/{projectId}/pipeline/run", null);
+        Assert.Equal(HttpStatusCode.Accepted, start.StatusCode);
+        var streamUrl = (await start.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("stream_url").GetString()!;
+
+        // The path existing front ends call; connected after the POST, it still starts at the pipeline's start.
+        await using var sse = await SseClient.OpenAsync(app.BaseAddress, streamUrl.Replace("/api/v1/sse/", "/api/v1/projects/sse/"));
+        Assert.Equal("*", Assert.Single(sse.Response.Headers.GetValues("Access-Control-Allow-Origin")));
+        var messages = await sse.ReadToStreamEndAsync(TimeSpan.FromSeconds(90));
+
+        Assert.Equal("connected", messages[0].Type);
+        var events = messages.Skip(1).SkipLast(1).ToList();
+        Assert.Equal(("pipeline", "stage_update", "processing"), (events[0].Str("stage"), events[0].Type, events[0].Str("status")));
+        Assert.Equal(("pipeline", "pipeline_done"), (events[^1].Str("stage"), events[^1].Type));
+        Assert.Equal(("stream_end", "pipeline_done"), (messages[^1].Type, messages[^1].Str("message")));
+        Assert.Equal(events[^1].IdNumber, messages[^1].IdNumber);
+
+        // The stream survives each stage's done: the five stages follow each other, each from queued to done.
+        var stages = new[] { "rewrite", "storyboard", "image_generation", "camera_movement", "video_generation" };
+        Assert.Equal(stages, events.Where(e => e.Type == "done").Select(e => e.Str("stage")));
+        Assert.Equal(stages, events.Where(e => e.Str("stage") != "pipeline").Select(e => e.Str("stage")).Distinct());
+        foreach (var stage in stages)
+        {
+            var ofStage = events.Where(e => e.Str("stage") == stage).ToList();
+            Assert.Equal(("stage_update", "queued"), (ofStage[0].Type, ofStage[0].Str("status")));
+            Assert.Equal("done", ofStage[^1].Type);
+        }
+        Assert.Contains(events, e => e.Type == "item_completed" && e.Str("stage") == "image_generation");
+
+        var ids = events.Select(e => e.IdNumber).ToList();
+        Assert.Equal(ids.Count, ids.Distinct().Count());
+        Assert.Equal(ids.Order(), ids);
+        Assert.True(ids[0] > messages[0].IdNumber);
+
+        var project = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
+        var rewriteTokens = events.Where(e => e.Type == "token" && e.Str("stage") == "rewrite").ToList();
+        Assert.Equal(project.GetProperty("rewritten_text").GetString(), rewriteTokens[^1].Str("full_text")!.Trim());
+
+        using var after = await SseClient.SendAsync(app.BaseAddress, streamUrl, messages[^1].Id, app.Client);
         Assert.Equal(HttpStatusCode.NoContent, after.StatusCode);
     }
 }
