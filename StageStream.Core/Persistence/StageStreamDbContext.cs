@@ -26,6 +26,7 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
             project.HasMany(p => p.Stages).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
             project.HasMany(p => p.Shots).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
             project.HasIndex(p => p.CreatedAt);
+            project.Ignore(p => p.ShotsInOrder);
         });
         modelBuilder.Entity<StageRecord>(stage =>
         {

@@ -59,8 +59,10 @@ public sealed class StageRunner(
             var outcome = await executor.ExecuteAsync(context, token);
 
             record.Status = StageStatus.Completed;
+            record.Owner = null;
             record.Progress = 100;
             record.FinishedAt = clock.GetUtcNow();
+            pipeline.ApplyOutcome(project, record);
             await db.SaveChangesAsync(CancellationToken.None);
             await reporter.StageUpdateAsync(StageStatus.Completed, "Completed", CancellationToken.None);
             await reporter.DoneAsync(outcome, CancellationToken.None);
@@ -73,6 +75,8 @@ public sealed class StageRunner(
             logger.LogWarning("Stage {Stage} of project {ProjectId} interrupted by shutdown after {Elapsed} ms; it resumes at the next start",
                 request.Stage, project.Id, watch.ElapsedMilliseconds);
             record.Status = StageStatus.Queued;
+            record.Owner = null;
+            record.LeaseUntil = null;
             await db.SaveChangesAsync(CancellationToken.None);
         }
         catch (OperationCanceledException)
@@ -81,6 +85,7 @@ public sealed class StageRunner(
             record.Status = StageStatus.Cancelled;
             record.Error = "Cancelled";
             record.FinishedAt = clock.GetUtcNow();
+            pipeline.ApplyOutcome(project, record);
             await db.SaveChangesAsync(CancellationToken.None);
             await reporter.StageUpdateAsync(StageStatus.Cancelled, "Cancelled", CancellationToken.None);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
@@ -91,6 +96,7 @@ public sealed class StageRunner(
             record.Status = StageStatus.Failed;
             record.Error = ex.Message;
             record.FinishedAt = clock.GetUtcNow();
+            pipeline.ApplyOutcome(project, record);
             await db.SaveChangesAsync(CancellationToken.None);
             await reporter.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None);
             await reporter.ErrorAsync(ex.Message, CancellationToken.None);

@@ -19,13 +19,15 @@ public sealed class RedisServer : IAsyncDisposable
     public int Port { get; }
 
     /// <summary>Short timeouts so tests that stop the server do not wait long for the client to notice.</summary>
-    public string ConnectionString => $"127.0.0.1:{Port},connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000";
+    public string ConnectionString => ConnectionStringFor(Port);
+
+    public static string ConnectionStringFor(int port) => $"127.0.0.1:{port},connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000";
 
     public bool IsRunning => _process is { HasExited: false };
 
-    public static async Task<RedisServer> StartAsync()
+    public static async Task<RedisServer> StartAsync(int? port = null)
     {
-        var server = new RedisServer(FreePort());
+        var server = new RedisServer(port ?? FreePort());
         await server.StartAgainAsync();
         return server;
     }

@@ -3,6 +3,7 @@ using System.Runtime.CompilerServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using StageStream.Core.Events;
 using StageStream.Core.Providers;
 using StageStream.Tests.Infrastructure;
@@ -32,7 +33,11 @@ internal static class RedisTestSupport
     public static Task<TestApp> StartInstanceAsync(
         string redisConnectionString, string dataPath, IReadOnlyList<string> tokens, TimeSpan tokenDelay, IDictionary<string, string?>? extra = null) =>
         TestApp.StartAsync(Settings(redisConnectionString, extra), dataPath, builder =>
-            builder.Services.AddSingleton<IRewriteProvider>(new ScriptedRewriteProvider(tokens, tokenDelay)));
+        {
+            builder.Services.AddSingleton<IRewriteProvider>(new ScriptedRewriteProvider(tokens, tokenDelay));
+            // Only so every stage executor can be built before the offline providers exist; these tests run rewrite only.
+            builder.Services.TryAddSingleton<IFilmAssembler, UnusedFilmAssembler>();
+        });
 
     public static async Task<string> CreateProjectAsync(HttpClient client, string text = "很久以前，山里住着一位老人。He kept bees and told stories.")
     {
@@ -138,4 +143,10 @@ internal sealed class ScriptedRewriteProvider(IReadOnlyList<string> tokens, Time
             yield return token;
         }
     }
+}
+
+internal sealed class UnusedFilmAssembler : IFilmAssembler
+{
+    public Task AssembleAsync(IReadOnlyList<string> clipPaths, string outputPath, CancellationToken cancellationToken) =>
+        throw new NotSupportedException("The Redis tests run the rewrite stage only.");
 }

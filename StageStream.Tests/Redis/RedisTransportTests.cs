@@ -38,6 +38,8 @@ public sealed class RedisTransportTests
 
             var received = await reading;
             Assert.Equal(published.Select(e => (e.Id, e.Type, e.Content)), received.Select(e => (e.Id, e.Type, e.Event.Content)));
+            // The in-process scheme: milliseconds since the epoch times 1000 plus a counter, exact as a JavaScript number.
+            Assert.All(published, e => Assert.InRange(e.Id, (DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() - 600_000) * 1000, (1L << 53) - 1));
             AssertIncreasingIds(received);
             Assert.Equal(string.Concat(tokens), received.Last(e => e.Type == EventTypes.Token).FullText);
             Assert.Equal("done", onB.EndReason);
@@ -79,6 +81,57 @@ public sealed class RedisTransportTests
             Assert.Equal(done.Event.FullText, received.Last(e => e.Type == EventTypes.Token).FullText);
             Assert.Equal(done.Event.FullText!.Trim(), await RewrittenTextAsync(b.Client, projectId));
             // Both instances saw the very same messages.
+            Assert.Equal((await fromA).Select(e => (e.Id, e.Type, e.FullText)), received.Select(e => (e.Id, e.Type, e.FullText)));
+        }
+        finally
+        {
+            DeleteFolder(data);
+        }
+    }
+
+    [Fact]
+    public async Task PipelineRunOnAWithTheOfflineProvidersIsWatchedCompleteAndInOrderFromB()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var data = TempDataFolder();
+        try
+        {
+            // The app as shipped: offline providers for every stage, tokens paced so B watches them live.
+            var settings = new Dictionary<string, string?>
+            {
+                ["ConnectionStrings:Redis"] = redis.ConnectionString,
+                ["Providers:Offline:TokensPerSecond"] = "400",
+                ["Pipeline:Width"] = "320",
+                ["Pipeline:Height"] = "180",
+            };
+            await using var a = await TestApp.StartAsync(settings, data);
+            await using var b = await TestApp.StartAsync(settings, data);
+            var projectId = await CreateProjectAsync(a.Client,
+                "The old lighthouse keeper climbed the stairs at dusk. The storm was coming fast. " +
+                "He lit the great lamp and watched the sea. A small boat fought the waves. At dawn the boat was safe.");
+
+            await using var onB = await b.Service<IEventSubscriptions>().SubscribeAsync(projectId, null, null, CancellationToken.None);
+            await using var onA = await a.Service<IEventSubscriptions>().SubscribeAsync(projectId, null, null, CancellationToken.None);
+            var fromA = ReadAsync(onA, TimeSpan.FromMinutes(3));
+            var readingB = ReadAsync(onB, TimeSpan.FromMinutes(3));
+            var run = await a.Client.PostAsync($"/api/v1/projects/{projectId}/pipeline/run", null);
+            Assert.Equal(System.Net.HttpStatusCode.Accepted, run.StatusCode);
+            var received = await readingB;
+
+            AssertIncreasingIds(received);
+            Assert.Equal(EventTypes.PipelineDone, received[^1].Type);
+            Assert.Equal("pipeline_done", onB.EndReason);
+            foreach (var stage in StageNames.All)
+            {
+                Assert.Single(received, e => e.Type == EventTypes.Done && e.Event.Stage == stage);
+            }
+            var rewrite = received.Where(e => e.Event.Stage == StageNames.Rewrite).ToList();
+            Assert.True(rewrite.Count(e => e.Type == EventTypes.Token) > 10);
+            var rewriteDone = rewrite.Single(e => e.Type == EventTypes.Done);
+            Assert.Equal(rewriteDone.Event.FullText, Deltas(rewrite));
+            Assert.Equal(rewriteDone.Event.FullText, rewrite.Last(e => e.Type == EventTypes.Token).FullText);
+            Assert.Equal(rewriteDone.Event.FullText!.Trim(), await RewrittenTextAsync(b.Client, projectId));
+            // The instance running the pipeline and the other one sent the very same messages.
             Assert.Equal((await fromA).Select(e => (e.Id, e.Type, e.FullText)), received.Select(e => (e.Id, e.Type, e.FullText)));
         }
         finally
@@ -214,7 +267,8 @@ public sealed class RedisTransportTests
                 Assert.Contains(":2", await redis.CommandAsync("PUBSUB", "NUMSUB", transportB.Keys.Announcements));
                 Assert.Equal(0, await redis.IntegerAsync("PUBSUB", "NUMPAT"));
 
-                // And every one of the hundred clients gets each event.
+                // And every one of the hundred clients gets each event, which reached the process once.
+                var announcementsBefore = transportB.AnnouncementsReceived;
                 var publisher = a.Service<IEventPublisher>();
                 foreach (var projectId in projects)
                 {
@@ -225,6 +279,7 @@ public sealed class RedisTransportTests
                 }
                 var firsts = await Task.WhenAll(subscriptions.Select(s => ReadAsync(s, Timeout, _ => true)));
                 Assert.All(firsts, events => Assert.Equal(EventTypes.StageUpdate, Assert.Single(events).Type));
+                Assert.Equal(projects.Length, transportB.AnnouncementsReceived - announcementsBefore);
             }
             finally
             {

@@ -25,6 +25,15 @@ public static class PipelineHostingExtensions
     public static void AddPipeline(this WebApplicationBuilder builder)
     {
         builder.Services.AddStagePipeline();
+        // A lone server (no Redis to share events with others) owns every run it finds at start-up.
+        builder.Services.PostConfigure<PipelineOptions>(options =>
+        {
+            if (builder.Configuration[$"{PipelineOptions.Section}:{nameof(PipelineOptions.RecoverAllAtStart)}"] is null)
+            {
+                options.RecoverAllAtStart = string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis"));
+            }
+        });
+        builder.Services.AddHostedService<RunLeaseService>();
         builder.Services.AddSingleton<IStageQueue, QuartzStageQueue>();
         builder.Services.AddQuartz(quartz =>
         {
@@ -42,6 +51,6 @@ public static class PipelineHostingExtensions
         var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
         await db.Database.MigrateAsync(cancellationToken);
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<PipelineService>().RecoverAsync(cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<PipelineService>().RecoverAsync(atStartUp: true, cancellationToken);
     }
 }

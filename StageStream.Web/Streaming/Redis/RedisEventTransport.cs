@@ -41,6 +41,8 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private Task _background = Task.CompletedTask;
     private long _recoverUntilTicks;
     private int _subscriptions;
+    private long _announcementsReceived;
+    private int _subscribeAttempt;
     private long _dropped;
     private int _outageLogged;
     private volatile bool _repairNeeded;
@@ -66,6 +68,9 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     public string ClientName => _redis.ClientName;
 
     public bool IsConnected => _redis.IsConnected;
+
+    /// <summary>Announcements this process has received (each append once, however many clients).</summary>
+    public long AnnouncementsReceived => Interlocked.Read(ref _announcementsReceived);
 
     /// <summary>Events published while Redis was unreachable and not yet written to it.</summary>
     public int BufferedCount => _outbox.Count;
@@ -99,7 +104,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         {
             LogOutage(null);
         }
-        await BufferAsync(pending, cancellationToken);
+        await BufferAsync(pending);
         return pending.Event;
     }
 
@@ -133,15 +138,17 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         return Merge(await ReadStreamAsync(projectId, afterId, int.MaxValue), buffered, afterId);
     }
 
-    public Task StartAsync(CancellationToken cancellationToken)
+    public async Task StartAsync(CancellationToken cancellationToken)
     {
         _redis.ConnectionRestored += OnConnectionRestored;
         _redis.ConnectionFailed += OnConnectionFailed;
+        var subscribing = Task.Run(() => SubscribeAsync(_stopping.Token), CancellationToken.None);
         _background = Task.WhenAll(
-            Task.Run(() => SubscribeAsync(_stopping.Token), CancellationToken.None),
+            subscribing,
             Task.Run(() => FlushLoopAsync(_stopping.Token), CancellationToken.None),
             Task.Run(() => RecoveryLoopAsync(_stopping.Token), CancellationToken.None));
-        return Task.CompletedTask;
+        // Serve with the subscription in place when Redis is there; without it, start anyway and keep trying.
+        await Task.WhenAny(subscribing, Task.Delay(TimeSpan.FromSeconds(3), _clock, cancellationToken));
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
@@ -235,19 +242,30 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         return written;
     }
 
-    private async Task BufferAsync(PendingEvent pending, CancellationToken cancellationToken)
+    private async Task BufferAsync(PendingEvent pending)
     {
         var dropped = _outbox.Enqueue(pending, _clock.GetUtcNow() - Window, _options.OutageBufferMaxEvents);
         CountDropped(dropped);
         _flushSignal.Writer.TryWrite(true);
         // Local clients see the event now; when it comes back from Redis under the same id, the cursor skips it.
+        // Not cancellable: once buffered, the event is published and its local delivery must not be skipped.
         if (_feeds.TryGetValue(pending.Event.ProjectId, out var feed))
         {
-            await feed.Gate.WaitAsync(cancellationToken);
+            await feed.Gate.WaitAsync(CancellationToken.None);
             try
             {
                 if (feed.Initialized && pending.Event.Id > feed.Cursor)
                 {
+                    // Our own last writes before the outage may not have come back from Redis yet: they go first.
+                    foreach (var written in _recent.Between(pending.Event.ProjectId, feed.Cursor, pending.Event.Id))
+                    {
+                        if (written.Id <= feed.Cursor)
+                        {
+                            continue;
+                        }
+                        feed.Cursor = written.Id;
+                        _hub.Deliver(written);
+                    }
                     feed.Cursor = pending.Event.Id;
                     pending.DeliveredLocally = true;
                     _hub.Deliver(pending.Event);
@@ -430,11 +448,20 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private async Task SubscribeAsync(CancellationToken stopping)
     {
         // Exactly one subscription per process; Redis's client restores it after every reconnect.
+        var retry = TimeSpan.FromMilliseconds(50);
         while (!stopping.IsCancellationRequested)
         {
+            // A failed SUBSCRIBE can leave its handler registered in the client; only the latest attempt's handler acts.
+            var attempt = Interlocked.Increment(ref _subscribeAttempt);
             try
             {
-                await _redis.GetSubscriber().SubscribeAsync(_announcements, OnAnnouncement);
+                await _redis.GetSubscriber().SubscribeAsync(_announcements, (channel, message) =>
+                {
+                    if (attempt == Volatile.Read(ref _subscribeAttempt))
+                    {
+                        OnAnnouncement(message);
+                    }
+                });
                 Interlocked.Exchange(ref _subscriptions, 1);
                 PumpAll();
                 return;
@@ -444,7 +471,8 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                 _logger.LogDebug(ex, "Subscribing to {Channel} failed; trying again.", _keys.Announcements);
                 try
                 {
-                    await Task.Delay(TimeSpan.FromSeconds(1), _clock, stopping);
+                    await Task.Delay(retry, _clock, stopping);
+                    retry = TimeSpan.FromMilliseconds(Math.Min(1000, retry.TotalMilliseconds * 2));
                 }
                 catch (OperationCanceledException)
                 {
@@ -454,8 +482,9 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         }
     }
 
-    private void OnAnnouncement(RedisChannel channel, RedisValue message)
+    private void OnAnnouncement(RedisValue message)
     {
+        Interlocked.Increment(ref _announcementsReceived);
         var text = (string?)message;
         var space = text?.LastIndexOf(' ') ?? -1;
         if (space <= 0 || !long.TryParse(text.AsSpan(space + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
@@ -780,6 +809,33 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                 }
                 return [.. _items];
             }
+        }
+
+        /// <summary>The project's events with ids strictly between the two, in id order, looking back from the newest.</summary>
+        public List<StageEvent> Between(string projectId, long afterId, long beforeId)
+        {
+            var found = new List<StageEvent>();
+            lock (_gate)
+            {
+                for (var node = _items.Last; node is not null; node = node.Previous)
+                {
+                    var e = node.Value.Event;
+                    if (e.ProjectId != projectId)
+                    {
+                        continue;
+                    }
+                    if (e.Id <= afterId)
+                    {
+                        break;
+                    }
+                    if (e.Id < beforeId)
+                    {
+                        found.Add(e);
+                    }
+                }
+            }
+            found.Reverse();
+            return found;
         }
 
         public IReadOnlyList<StageEvent> Snapshot(string projectId)

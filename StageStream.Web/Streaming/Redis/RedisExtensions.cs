@@ -57,8 +57,12 @@ public static class RedisExtensions
         return configuration;
     }
 
-    /// <summary>Starts the Redis transport's subscription and outbox when Redis is configured; otherwise nothing.</summary>
-    private sealed class RedisTransportStarter(IServiceProvider provider) : IHostedService
+    /// <summary>
+    /// Starts the Redis transport's subscription and outbox when Redis is configured; otherwise nothing.
+    /// Stops it only after every hosted service has stopped, so the last events of jobs that Quartz lets
+    /// finish during shutdown still reach Redis.
+    /// </summary>
+    private sealed class RedisTransportStarter(IServiceProvider provider) : IHostedLifecycleService
     {
         private RedisEventTransport? _transport;
 
@@ -72,6 +76,14 @@ public static class RedisExtensions
             return _transport.StartAsync(cancellationToken);
         }
 
-        public Task StopAsync(CancellationToken cancellationToken) => _transport?.StopAsync(cancellationToken) ?? Task.CompletedTask;
+        public Task StoppedAsync(CancellationToken cancellationToken) => _transport?.StopAsync(cancellationToken) ?? Task.CompletedTask;
+
+        public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StartedAsync(CancellationToken cancellationToken) => Task.CompletedTask;
+
+        public Task StoppingAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 }
