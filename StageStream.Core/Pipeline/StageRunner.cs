@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StageStream.Core.Events;
@@ -71,41 +72,69 @@ public sealed class StageRunner(
         }
         catch (OperationCanceledException) when (hostStopping.IsCancellationRequested)
         {
-            // The server is stopping: leave the run queued, start-up recovery resumes it.
+            // The server is stopping: the run goes back to the queue, released, and the next start resumes it.
             logger.LogWarning("Stage {Stage} of project {ProjectId} interrupted by shutdown after {Elapsed} ms; it resumes at the next start",
                 request.Stage, project.Id, watch.ElapsedMilliseconds);
-            record.Status = StageStatus.Queued;
-            record.Owner = null;
-            record.LeaseUntil = null;
-            await db.SaveChangesAsync(CancellationToken.None);
+            await RecordEndAsync(project, record, StageStatus.Queued, error: null);
         }
         catch (OperationCanceledException)
         {
             logger.LogInformation("Stage {Stage} of project {ProjectId} cancelled after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
-            record.Status = StageStatus.Cancelled;
-            record.Error = "Cancelled";
-            record.FinishedAt = clock.GetUtcNow();
-            pipeline.ApplyOutcome(project, record);
-            await db.SaveChangesAsync(CancellationToken.None);
-            await reporter.StageUpdateAsync(StageStatus.Cancelled, "Cancelled", CancellationToken.None);
+            (project, record) = await RecordEndAsync(project, record, StageStatus.Cancelled, "Cancelled");
+            await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Cancelled, "Cancelled", CancellationToken.None);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
         }
         catch (Exception ex)
         {
             logger.LogError(ex, "Stage {Stage} of project {ProjectId} failed after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
-            record.Status = StageStatus.Failed;
-            record.Error = ex.Message;
-            record.FinishedAt = clock.GetUtcNow();
-            pipeline.ApplyOutcome(project, record);
-            await db.SaveChangesAsync(CancellationToken.None);
-            await reporter.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None);
-            await reporter.ErrorAsync(ex.Message, CancellationToken.None);
+            (project, record) = await RecordEndAsync(project, record, StageStatus.Failed, ex.Message);
+            var failed = new StageReporter(publisher, project.Id, record);
+            await failed.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None);
+            await failed.ErrorAsync(ex.Message, CancellationToken.None);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
         }
         finally
         {
             slot?.Dispose();
             running.Finish(request.RunId);
+        }
+    }
+
+    /// <summary>
+    /// Records how a run ended that did not complete. If the executor left changes the database refuses,
+    /// they are dropped and the end is recorded on a fresh copy, so a run never stays processing.
+    /// </summary>
+    private async Task<(Project Project, StageRecord Record)> RecordEndAsync(Project project, StageRecord record, StageStatus status, string? error)
+    {
+        void Apply(Project p, StageRecord r)
+        {
+            r.Status = status;
+            r.Error = error;
+            r.Owner = null;
+            r.LeaseUntil = null;
+            if (status != StageStatus.Queued)
+            {
+                r.FinishedAt = clock.GetUtcNow();
+                pipeline.ApplyOutcome(p, r);
+            }
+        }
+
+        Apply(project, record);
+        try
+        {
+            await db.SaveChangesAsync(CancellationToken.None);
+            return (project, record);
+        }
+        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException)
+        {
+            logger.LogError(ex, "Saving the end of stage {Stage} of project {ProjectId} failed; recording it without the run's other changes", record.Stage, project.Id);
+            db.ChangeTracker.Clear();
+            var fresh = await db.FindProjectAsync(project.Id, CancellationToken.None)
+                ?? throw new InvalidOperationException($"Project {project.Id} disappeared while its stage ran.", ex);
+            var freshRecord = fresh.Stage(record.Stage);
+            Apply(fresh, freshRecord);
+            await db.SaveChangesAsync(CancellationToken.None);
+            return (fresh, freshRecord);
         }
     }
 }
