@@ -26,7 +26,10 @@ public sealed class DeliveredEvent(StageEvent stageEvent, string? fullText = nul
     /// <c>id: N</c>, <c>data: json</c> and a blank line, built on first use and then shared. Many
     /// connections ask for it at the same moment, so the build is guarded: one serialization per event.
     /// </summary>
-    public ReadOnlyMemory<byte> Frame => LazyInitializer.EnsureInitialized(ref _frame, ref _frameLock, () => SseFormat.Frame(Id, Message));
+    public ReadOnlyMemory<byte> Frame => Volatile.Read(ref _frame) ?? BuildFrame();
+
+    // Separate, so reading a built frame (once per subscriber) creates no delegate.
+    private byte[] BuildFrame() => LazyInitializer.EnsureInitialized(ref _frame, ref _frameLock, () => SseFormat.Frame(Id, Message));
 }
 
 /// <summary>The Server-Sent Events wire format of the seed: <c>data: json</c> lines, no <c>event:</c> field.</summary>

@@ -177,7 +177,11 @@ public sealed class EventSubscription : IAsyncDisposable, IDisposable
                 yield break;
             }
         }
-        while (await _subscriber.Reader.WaitToReadAsync(cancellationToken))
+        // The wait takes no token: with one, the channel allocates a waiter and a cancellation
+        // registration on every wait (per subscriber per event); without, it reuses one waiter.
+        // Cancellation completes the channel instead, which ends the wait.
+        using var wake = cancellationToken.Register(static s => ((Subscriber)s!).Close(), _subscriber);
+        while (await _subscriber.Reader.WaitToReadAsync())
         {
             while (_subscriber.Reader.TryRead(out var delivered))
             {
@@ -193,6 +197,7 @@ public sealed class EventSubscription : IAsyncDisposable, IDisposable
                 }
             }
         }
+        cancellationToken.ThrowIfCancellationRequested();
         // A completed channel with an error rethrows it here (SubscriberLaggedException).
         await _subscriber.Reader.Completion;
     }

@@ -29,7 +29,7 @@ public static class StreamsApi
     }
 
     private static async Task StageStreamAsync(
-        HttpContext context, string projectId, string stageName, StageStreamDbContext db, EventStreamResponder responder)
+        HttpContext context, string projectId, string stageName, IServiceScopeFactory scopes, EventStreamResponder responder)
     {
         responder.ApplyCors(context);
         EventStreamResponder.AcceptProblems(context);
@@ -37,15 +37,15 @@ public static class StreamsApi
         {
             throw NotFoundException.Stage(stageName);
         }
-        await EnsureProjectExistsAsync(db, projectId, context.RequestAborted);
+        await EnsureProjectExistsAsync(scopes, projectId, context.RequestAborted);
         await responder.RespondAsync(context, projectId, stageName);
     }
 
-    private static async Task AllStagesStreamAsync(HttpContext context, string projectId, StageStreamDbContext db, EventStreamResponder responder)
+    private static async Task AllStagesStreamAsync(HttpContext context, string projectId, IServiceScopeFactory scopes, EventStreamResponder responder)
     {
         responder.ApplyCors(context);
         EventStreamResponder.AcceptProblems(context);
-        await EnsureProjectExistsAsync(db, projectId, context.RequestAborted);
+        await EnsureProjectExistsAsync(scopes, projectId, context.RequestAborted);
         await responder.RespondAsync(context, projectId, stage: null);
     }
 
@@ -56,8 +56,12 @@ public static class StreamsApi
         return TypedResults.NoContent();
     }
 
-    private static async Task EnsureProjectExistsAsync(StageStreamDbContext db, string projectId, CancellationToken cancellationToken)
+    // A scope of its own, disposed before streaming: a DbContext taken from the request's scope would
+    // live (with EF's loggers and SQLite connection) for the whole stream, ~30 KiB per connection.
+    private static async Task EnsureProjectExistsAsync(IServiceScopeFactory scopes, string projectId, CancellationToken cancellationToken)
     {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
         if (!await db.Projects.AsNoTracking().AnyAsync(p => p.Id == projectId, cancellationToken))
         {
             throw NotFoundException.Project(projectId);
