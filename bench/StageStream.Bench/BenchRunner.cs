@@ -149,6 +149,7 @@ public static class BenchRunner
 
         // Integrity, per client: exactly the project's published ids, each once, in order.
         long lost = 0, duplicated = 0, outOfOrder = 0, unexpected = 0;
+        long worstLost = 0, worstDuplicated = 0, worstOutOfOrder = 0;
         var problemClients = 0;
         var notEnded = 0;
         string? firstFailure = null;
@@ -160,6 +161,9 @@ public static class BenchRunner
             duplicated += check.Duplicated;
             outOfOrder += check.OutOfOrder;
             unexpected += check.Unexpected;
+            worstLost = Math.Max(worstLost, check.Lost);
+            worstDuplicated = Math.Max(worstDuplicated, check.Duplicated);
+            worstOutOfOrder = Math.Max(worstOutOfOrder, check.OutOfOrder);
             var ended = !scenario.End || client.StreamEnded;
             if (!ended)
             {
@@ -225,6 +229,9 @@ public static class BenchRunner
             OutOfOrder = outOfOrder,
             Unexpected = unexpected,
             ClientsWithProblems = problemClients,
+            WorstClientLost = worstLost,
+            WorstClientDuplicated = worstDuplicated,
+            WorstClientOutOfOrder = worstOutOfOrder,
             ClientsNotEnded = notEnded,
             FirstClientFailure = firstFailure,
         };

@@ -59,6 +59,11 @@ public sealed record ScenarioResult
     public long OutOfOrder { get; init; }
     public long Unexpected { get; init; }
     public int ClientsWithProblems { get; init; }
+
+    /// <summary>The most any single client lost, received twice, received out of order.</summary>
+    public long WorstClientLost { get; init; }
+    public long WorstClientDuplicated { get; init; }
+    public long WorstClientOutOfOrder { get; init; }
     public int ClientsNotEnded { get; init; }
     public string? FirstClientFailure { get; init; }
 
@@ -93,7 +98,7 @@ public sealed record ScenarioResult
             output.WriteLine($"   memory after  RSS {MiB(afterRss)} ({KiB((afterRss - BaseRssBytes) / (double)Math.Max(1, ConnectionsEstablished))}/connection), heap {MiB(AfterBroadcastHeapBytes ?? 0)} ({KiB(((AfterBroadcastHeapBytes ?? 0) - BaseHeapBytes) / (double)Math.Max(1, ConnectionsEstablished))}/connection) after the broadcast");
         }
         output.WriteLine($"   cpu           server {ServerCpuCores.ToString("0.00", c)} cores = {ServerCpuMicrosPerEvent.ToString("0.0", c)} us per delivered event, bench client {ClientCpuCores.ToString("0.00", c)} cores (of {Environment.ProcessorCount}); server gen2 GCs {Gen2Collections}");
-        output.WriteLine($"   integrity     lost {Lost}, duplicated {Duplicated}, out-of-order {OutOfOrder}, unexpected {Unexpected}; clients with problems {ClientsWithProblems}, not ended {ClientsNotEnded}{(FirstClientFailure is null ? "" : $" (first: {FirstClientFailure})")}");
+        output.WriteLine($"   integrity     lost {Lost}, duplicated {Duplicated}, out-of-order {OutOfOrder}, unexpected {Unexpected} (worst client: {WorstClientLost}/{WorstClientDuplicated}/{WorstClientOutOfOrder}); clients with problems {ClientsWithProblems}, not ended {ClientsNotEnded}{(FirstClientFailure is null ? "" : $" (first: {FirstClientFailure})")}");
         foreach (var target in Targets)
         {
             output.WriteLine($"   target        {target}");
