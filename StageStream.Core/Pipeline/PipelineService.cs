@@ -41,6 +41,7 @@ public sealed class PipelineService(
             throw new ConflictException("Stage already completed",
                 $"Stage '{stage}' is already completed. Add ?force=true to run it again.");
         }
+        project.CancelRequested = false;
         await QueueAsync(project, record, pipelineRunId: null, force, cancellationToken);
         return record;
     }
@@ -49,6 +50,7 @@ public sealed class PipelineService(
     public async Task<string> StartPipelineAsync(Project project, bool force, CancellationToken cancellationToken)
     {
         EnsureIdle(project);
+        project.CancelRequested = false;
         project.PipelineRunId = Project.NewId();
         project.PipelineForce = force;
         project.Status = ProjectStatus.Running;
@@ -107,26 +109,41 @@ public sealed class PipelineService(
 
     /// <summary>
     /// Stops the project's work. A run executing here (or waiting for its slot) is signalled and its runner
-    /// records and publishes the cancellation within moments; a run only queued is cancelled here.
+    /// records and publishes the cancellation within moments; a run only queued, or running on another
+    /// server, is cancelled here; a pipeline between two stages stops before queuing the next.
     /// </summary>
     public async Task CancelAsync(Project project, CancellationToken cancellationToken)
     {
+        await db.Projects.Where(p => p.Id == project.Id)
+            .ExecuteUpdateAsync(set => set.SetProperty(p => p.CancelRequested, true), cancellationToken);
         var pipelineEnded = false;
         foreach (var record in project.Stages.Where(s => s.IsActive))
         {
             if (running.Cancel(record.RunId!))
             {
+                pipelineEnded = true; // its runner publishes the pipeline's end too
+                continue;
+            }
+            var now = clock.GetUtcNow();
+            var cancelled = await db.Stages
+                .Where(s => s.Id == record.Id && s.RunId == record.RunId && s.Status == record.Status)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(s => s.Status, StageStatus.Cancelled)
+                    .SetProperty(s => s.Error, "Cancelled")
+                    .SetProperty(s => s.FinishedAt, now)
+                    .SetProperty(s => s.Owner, (string?)null), cancellationToken);
+            if (cancelled == 0)
+            {
+                // A runner here claimed it a moment ago: it is registered, so the signal reaches it.
+                running.Cancel(record.RunId!);
                 pipelineEnded = true;
                 continue;
             }
+            await db.Projects.Where(p => p.Id == project.Id)
+                .ExecuteUpdateAsync(set => set.SetProperty(p => p.Status, ProjectStatus.Cancelled).SetProperty(p => p.UpdatedAt, now), cancellationToken);
             record.Status = StageStatus.Cancelled;
-            record.Error = "Cancelled";
-            record.FinishedAt = clock.GetUtcNow();
-            project.Status = ProjectStatus.Cancelled;
-            project.UpdatedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(cancellationToken);
             await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Cancelled, "Cancelled", cancellationToken);
-            if (!pipelineEnded && record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId)
+            if (!pipelineEnded && InPipeline(project, record))
             {
                 pipelineEnded = true;
                 await PublishPipelineCancelledAsync(project, cancellationToken);
@@ -200,6 +217,15 @@ public sealed class PipelineService(
 
     private async Task AdvanceAsync(Project project, int fromIndex, CancellationToken cancellationToken)
     {
+        if (await db.Projects.AsNoTracking().Where(p => p.Id == project.Id).Select(p => p.CancelRequested).SingleAsync(cancellationToken))
+        {
+            logger.LogInformation("Pipeline of project {ProjectId} cancelled between stages", project.Id);
+            project.Status = ProjectStatus.Cancelled;
+            project.UpdatedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(cancellationToken);
+            await PublishPipelineCancelledAsync(project, cancellationToken);
+            return;
+        }
         for (var i = fromIndex; i < StageNames.All.Count; i++)
         {
             var record = project.Stage(StageNames.All[i]);

@@ -35,7 +35,7 @@ public sealed class StageRunner(
         }
 
         var executor = executors.Single(e => e.Stage == request.Stage);
-        var reporter = new StageReporter(publisher, project.Id, record);
+        // Registered before the run is claimed, so a cancel request always finds it one way or the other.
         var cancellation = running.Start(request.RunId, hostStopping);
         var token = cancellation.Token;
         var watch = Stopwatch.StartNew();
@@ -43,21 +43,32 @@ public sealed class StageRunner(
         try
         {
             slot = await limiter.AcquireAsync(StageNames.KindOf(request.Stage), token);
+            if (!await ClaimAsync(request, token))
+            {
+                await db.Entry(record).ReloadAsync(token);
+                if (record.Status == StageStatus.Queued && record.RunId == request.RunId)
+                {
+                    // Queued just as the project was cancelled: it ends here, never started.
+                    throw new OperationCanceledException(token);
+                }
+                logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} was cancelled or replaced before it started", request.RunId, request.ProjectId, request.Stage);
+                return;
+            }
+            db.ChangeTracker.Clear();
+            project = (await db.FindProjectAsync(request.ProjectId, token))!;
+            record = project.Stage(request.Stage);
             logger.LogInformation("Stage {Stage} of project {ProjectId} started (run {RunId}, attempt {Attempt})",
-                request.Stage, project.Id, request.RunId, record.Attempts + 1);
-            record.Status = StageStatus.Processing;
-            record.Attempts++;
-            record.Progress = 0;
-            record.Error = null;
-            record.StartedAt = clock.GetUtcNow();
-            record.FinishedAt = null;
+                request.Stage, project.Id, request.RunId, record.Attempts);
             project.Status = ProjectStatus.Running;
             project.UpdatedAt = clock.GetUtcNow();
             await db.SaveChangesAsync(token);
+            var reporter = new StageReporter(publisher, project.Id, record);
             await reporter.StageUpdateAsync(StageStatus.Processing, "Started", token);
 
             var context = new StageContext(project, record, db, reporter, data, options.Value);
             var outcome = await executor.ExecuteAsync(context, token);
+            // A cancel that came as the work finished still wins: nothing after this point checks the token.
+            token.ThrowIfCancellationRequested();
 
             record.Status = StageStatus.Completed;
             record.Owner = null;
@@ -77,7 +88,7 @@ public sealed class StageRunner(
                 request.Stage, project.Id, watch.ElapsedMilliseconds);
             await RecordEndAsync(project, record, StageStatus.Queued, error: null);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException ex) when (token.IsCancellationRequested || ex.CancellationToken == token)
         {
             logger.LogInformation("Stage {Stage} of project {ProjectId} cancelled after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
             (project, record) = await RecordEndAsync(project, record, StageStatus.Cancelled, "Cancelled");
@@ -86,6 +97,12 @@ public sealed class StageRunner(
         }
         catch (Exception ex)
         {
+            if (ex is DbUpdateConcurrencyException && await WasEndedElsewhereAsync(request))
+            {
+                // Cancelled by a server that does not run it: that server recorded and published the end.
+                logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} was ended by another server; stopping", request.RunId, request.ProjectId, request.Stage);
+                return;
+            }
             logger.LogError(ex, "Stage {Stage} of project {ProjectId} failed after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
             (project, record) = await RecordEndAsync(project, record, StageStatus.Failed, ex.Message);
             var failed = new StageReporter(publisher, project.Id, record);
@@ -136,5 +153,31 @@ public sealed class StageRunner(
             await db.SaveChangesAsync(CancellationToken.None);
             return (fresh, freshRecord);
         }
+    }
+
+    /// <summary>Queued to processing, only if the run is still the queued one (not cancelled or replaced meanwhile).</summary>
+    private async Task<bool> ClaimAsync(StageRunRequest request, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var claimed = await db.Stages
+            .Where(s => s.ProjectId == request.ProjectId && s.Stage == request.Stage && s.RunId == request.RunId && s.Status == StageStatus.Queued
+                && !db.Projects.Any(p => p.Id == request.ProjectId && p.CancelRequested))
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(s => s.Status, StageStatus.Processing)
+                .SetProperty(s => s.Attempts, s => s.Attempts + 1)
+                .SetProperty(s => s.Progress, 0)
+                .SetProperty(s => s.Error, (string?)null)
+                .SetProperty(s => s.StartedAt, now)
+                .SetProperty(s => s.FinishedAt, (DateTimeOffset?)null), cancellationToken);
+        return claimed == 1;
+    }
+
+    private async Task<bool> WasEndedElsewhereAsync(StageRunRequest request)
+    {
+        var current = await db.Stages.AsNoTracking()
+            .Where(s => s.ProjectId == request.ProjectId && s.Stage == request.Stage)
+            .Select(s => new { s.RunId, s.Status })
+            .SingleAsync();
+        return current.RunId != request.RunId || current.Status != StageStatus.Processing;
     }
 }

@@ -35,12 +35,9 @@ public static class PipelineHostingExtensions
         });
         builder.Services.AddHostedService<RunLeaseService>();
         builder.Services.AddSingleton<IStageQueue, QuartzStageQueue>();
-        builder.Services.AddQuartz(quartz =>
-        {
-            var pipeline = builder.Configuration.GetSection(PipelineOptions.Section).Get<PipelineOptions>() ?? new PipelineOptions();
-            // Jobs wait for their kind's slot inside the job, so the pool must hold them all.
-            quartz.UseDefaultThreadPool(pool => pool.MaxConcurrency = pipeline.LlmConcurrency + pipeline.ImageConcurrency + pipeline.VideoConcurrency + 4);
-        });
+        // Jobs wait asynchronously for their kind's slot (WorkLimiter), so a backlog of one kind must not fill
+        // the pool and hold back the others: the pool is sized far above the work limits.
+        builder.Services.AddQuartz(quartz => quartz.UseDefaultThreadPool(pool => pool.MaxConcurrency = 256));
         builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
     }
 

@@ -24,7 +24,8 @@ namespace StageStream.Core.Persistence.Migrations
                     RewriteProvider = table.Column<string>(type: "TEXT", nullable: true),
                     FinalVideoPath = table.Column<string>(type: "TEXT", nullable: true),
                     PipelineRunId = table.Column<string>(type: "TEXT", nullable: true),
-                    PipelineForce = table.Column<bool>(type: "INTEGER", nullable: false)
+                    PipelineForce = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CancelRequested = table.Column<bool>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {

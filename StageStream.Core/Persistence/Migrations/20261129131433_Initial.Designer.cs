@@ -10,7 +10,7 @@ using StageStream.Core.Persistence;
 namespace StageStream.Core.Persistence.Migrations
 {
     [DbContext(typeof(StageStreamDbContext))]
-    [Migration("20261129125715_Initial")]
+    [Migration("20261129131433_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -24,6 +24,9 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<string>("Id")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
@@ -44,6 +47,7 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("PipelineRunId")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RewriteProvider")
@@ -176,6 +180,7 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
