@@ -32,6 +32,9 @@ public sealed partial class RedisFeedLifecycleTests
             // B's first reader has read the history; before B switches live delivery on, A ends the run and
             // B receives the announcement. Nothing else will be announced: the client must get `done` from this one.
             var transportB = b.Service<RedisEventTransport>();
+            // For 30 s after connecting, B re-reads watched projects every second, which would hide a lost
+            // announcement behind a delay; the fault shows in a process that has been up for a while.
+            transportB.EndRecoveryPolling();
             StageEvent? done = null;
             transportB.AfterHistoryRead = async _ =>
             {

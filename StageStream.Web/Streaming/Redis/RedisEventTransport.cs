@@ -81,6 +81,9 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     /// <summary>Test hook: runs when a first reader has read a project's history, before live delivery is switched on.</summary>
     internal Func<string, Task>? AfterHistoryRead { get; set; }
 
+    /// <summary>Test hook: ends the polling of watched projects that follows a (re)connect, as if it were 30 s later.</summary>
+    internal void EndRecoveryPolling() => Interlocked.Exchange(ref _recoverUntilTicks, 0);
+
     /// <summary>Projects this process follows in Redis (those with local subscribers).</summary>
     public int WatchedProjectCount => _feeds.Count;
 
