@@ -167,6 +167,67 @@ public sealed partial class RedisFeedLifecycleTests
         }
     }
 
+    [Fact]
+    public async Task ClientsJoiningAWatchedProjectReplayWithoutReadingRedisAgain()
+    {
+        await using var redis = await RedisServer.StartAsync();
+        var data = TempDataFolder();
+        try
+        {
+            await using var a = await StartInstanceAsync(redis.ConnectionString, data, Tokens(10), TimeSpan.Zero);
+            await using var b = await StartInstanceAsync(redis.ConnectionString, data, Tokens(10), TimeSpan.Zero);
+            var projectId = await CreateProjectAsync(a.Client);
+            var publisher = a.Service<IEventPublisher>();
+            StageEvent Token(string content) => new()
+            {
+                Type = EventTypes.Token, ProjectId = projectId, Stage = StageNames.Rewrite, RunId = "run-1", Content = content,
+            };
+            var tokens = Tokens(50);
+            var published = new List<StageEvent>();
+            foreach (var token in tokens)
+            {
+                published.Add(await publisher.PublishAsync(Token(token)));
+            }
+            var subscriptions = b.Service<IEventSubscriptions>();
+            await using var watcher = await subscriptions.SubscribeAsync(projectId, null, null, CancellationToken.None);
+            Assert.Equal(50, (await ReadAsync(watcher, Timeout, e => e.Id == published[^1].Id)).Count);
+
+            // A reconnect storm on B: each client replays (from the start, or from the middle with its last id)
+            // from B's own copy of the project, not with an XRANGE of the whole history each.
+            var xrangeBefore = await XRangeCallsAsync(redis);
+            var clients = new List<EventSubscription>();
+            try
+            {
+                for (var i = 0; i < 20; i++)
+                {
+                    long? afterId = i % 2 == 0 ? null : published[i].Id;
+                    clients.Add(await subscriptions.SubscribeAsync(projectId, i % 3 == 0 ? null : StageNames.Rewrite, afterId, CancellationToken.None));
+                }
+                Assert.Equal(xrangeBefore, await XRangeCallsAsync(redis));
+
+                var live = await publisher.PublishAsync(Token("live"));
+                for (var i = 0; i < clients.Count; i++)
+                {
+                    var received = await ReadAsync(clients[i], Timeout, e => e.Id == live.Id);
+                    Assert.Equal(i % 2 == 0 ? 51 : 50 - i, received.Count);
+                    AssertIncreasingIds(received);
+                    Assert.Equal(string.Concat(tokens) + "live", received[^1].FullText);
+                }
+            }
+            finally
+            {
+                foreach (var client in clients)
+                {
+                    await client.DisposeAsync();
+                }
+            }
+        }
+        finally
+        {
+            DeleteFolder(data);
+        }
+    }
+
     private static async Task<long> XRangeCallsAsync(RedisServer redis)
     {
         var stats = await redis.CommandAsync("INFO", "commandstats");

@@ -185,6 +185,11 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     {
         // The outbox first: an event flushed between the two reads is then in one of them, never in neither.
         var buffered = _outbox.Snapshot(projectId);
+        if (!_hub.HasSubscribers(projectId))
+        {
+            // A look at the log, not a subscriber: nothing to follow, so no feed is kept for it.
+            return Merge(await ReadStreamAsync(projectId, afterId, int.MaxValue), buffered, afterId);
+        }
         ProjectFeed feed;
         while (true)
         {
@@ -198,32 +203,32 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                     // Its last subscriber left after we looked it up: a fresh feed takes its place.
                     continue;
                 }
-                if (feed.Initialized && !_hub.NeedsWarm(projectId))
+                if (feed.Initialized)
                 {
-                    // Our subscriber is registered, so the feed stays until it leaves.
-                    break;
+                    // Served from this process's copy, not with an XRANGE and a decode per client (a reconnect
+                    // storm would multiply them): the copy holds exactly what was delivered here, and our
+                    // subscriber, registered before this read, receives everything after it live. The feed
+                    // stays while that subscriber does.
+                    if (_hub.NeedsWarm(projectId))
+                    {
+                        // The hub dropped the project and a new subscriber came before the feed was dropped too.
+                        _hub.Warm(projectId, feed.Log);
+                    }
+                    return Since(feed.Log, afterId);
                 }
-                // First reader in this process (or first since the hub dropped the project): the hub learns the
+                // First reader in this process (or first since the project was dropped): the hub learns the
                 // running texts from this very history, and live delivery continues right after it, so no
                 // event falls between the two.
                 var history = Merge(await ReadStreamAsync(projectId, 0, int.MaxValue), buffered, 0);
-                if (!feed.Initialized)
+                if (AfterHistoryRead is { } hook)
                 {
-                    if (AfterHistoryRead is { } hook)
-                    {
-                        await hook(projectId);
-                    }
-                    _hub.Warm(projectId, history);
-                    feed.Cursor = history.Count > 0 ? history[^1].Id : 0;
-                    NoteId(projectId, feed.Cursor);
-                    feed.Initialized = initialized = true;
+                    await hook(projectId);
                 }
-                else
-                {
-                    // The feed kept going while the hub had no subscribers: exactly what it delivered so far.
-                    var cursor = feed.Cursor;
-                    _hub.Warm(projectId, history.Where(e => e.Id <= cursor));
-                }
+                _hub.Warm(projectId, history);
+                feed.Log = [.. history];
+                feed.Cursor = history.Count > 0 ? history[^1].Id : 0;
+                NoteId(projectId, feed.Cursor);
+                feed.Initialized = initialized = true;
                 return afterId <= 0 ? history : [.. history.Where(e => e.Id > afterId)];
             }
             finally
@@ -236,7 +241,52 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                 }
             }
         }
-        return Merge(await ReadStreamAsync(projectId, afterId, int.MaxValue), buffered, afterId);
+    }
+
+    /// <summary>The events of a feed's copy after <paramref name="afterId"/> (called under the feed's gate).</summary>
+    private static List<StageEvent> Since(List<StageEvent> log, long afterId)
+    {
+        var start = FirstAfter(log, afterId);
+        return log.GetRange(start, log.Count - start);
+    }
+
+    /// <summary>Index of the first event with an id greater than <paramref name="afterId"/> in an id-ordered list.</summary>
+    private static int FirstAfter(List<StageEvent> log, long afterId)
+    {
+        int low = 0, high = log.Count;
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (log[middle].Id <= afterId)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+        return low;
+    }
+
+    /// <summary>Adds an event delivered here to the feed's copy, keeping id order, and trims the copy like the stream (under the gate).</summary>
+    private void Record(ProjectFeed feed, StageEvent e)
+    {
+        if (feed.Log.Count == 0 || feed.Log[^1].Id < e.Id)
+        {
+            feed.Log.Add(e);
+        }
+        else
+        {
+            feed.Log.Insert(FirstAfter(feed.Log, e.Id), e);
+        }
+        if (feed.Log.Count >= feed.NextTrimAt)
+        {
+            var retention = _options.RetentionSeconds ?? _retention.Value.RetentionSeconds;
+            var keep = RetentionRules.Keep(feed.Log, _clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0 - retention);
+            feed.Log.RemoveAll(kept => !keep.Contains(kept.Id));
+            feed.NextTrimAt = Math.Max(FirstTrimAt, feed.Log.Count * 2);
+        }
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -366,10 +416,12 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                             continue;
                         }
                         feed.Cursor = written.Id;
+                        Record(feed, written);
                         _hub.Deliver(written);
                     }
                     feed.Cursor = pending.Event.Id;
                     pending.DeliveredLocally = true;
+                    Record(feed, pending.Event);
                     _hub.Deliver(pending.Event);
                 }
             }
@@ -447,6 +499,12 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                     // Already shown here under its first id: do not show it again under the new one.
                     await feed.Gate.WaitAsync(cancellationToken);
                     feed.Skip.Add(written.Id);
+                    // The copy holds what Redis holds: the event under the id it was stored with.
+                    if (feed.Log.FindIndex(e => e.Id == pending.Event.Id) is var index and >= 0)
+                    {
+                        feed.Log.RemoveAt(index);
+                        Record(feed, written);
+                    }
                     feed.Gate.Release();
                 }
                 _outbox.TryDequeue(pending);
@@ -657,6 +715,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                         feed.Cursor = e.Id;
                         if (!feed.Skip.Remove(e.Id))
                         {
+                            Record(feed, e);
                             _hub.Deliver(e);
                         }
                     }
@@ -867,6 +926,14 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
             get => Interlocked.Read(ref CursorValue);
             set => Interlocked.Exchange(ref CursorValue, value);
         }
+
+        /// <summary>
+        /// The project's retained events as delivered here, in id order (under <see cref="Gate"/>): what later
+        /// subscribers replay from, without reading Redis. Trimmed by the retention rules, dropped with the feed.
+        /// </summary>
+        public List<StageEvent> Log { get; set; } = [];
+
+        public int NextTrimAt { get; set; } = FirstTrimAt;
 
         /// <summary>Ids of buffered events that Redis stored under a new id after they were delivered here.</summary>
         public HashSet<long> Skip { get; } = [];
