@@ -25,6 +25,8 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
             project.Property(p => p.Status).HasConversion<string>().HasMaxLength(16);
             project.HasMany(p => p.Stages).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
             project.HasMany(p => p.Shots).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            // A sorted view of Shots, not a second relationship (EF would map it with a shadow ProjectId1).
+            project.Ignore(p => p.ShotsInOrder);
             project.HasIndex(p => p.CreatedAt);
         });
         modelBuilder.Entity<StageRecord>(stage =>

@@ -106,9 +106,6 @@ namespace StageStream.Core.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("ProjectId1")
-                        .HasColumnType("TEXT");
-
                     b.Property<int>("Sequence")
                         .HasColumnType("INTEGER");
 
@@ -121,8 +118,6 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("ProjectId1");
 
                     b.HasIndex("ProjectId", "Sequence");
 
@@ -193,10 +188,6 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-
-                    b.HasOne("StageStream.Core.Projects.Project", null)
-                        .WithMany("ShotsInOrder")
-                        .HasForeignKey("ProjectId1");
                 });
 
             modelBuilder.Entity("StageStream.Core.Projects.StageRecord", b =>
@@ -211,8 +202,6 @@ namespace StageStream.Core.Persistence.Migrations
             modelBuilder.Entity("StageStream.Core.Projects.Project", b =>
                 {
                     b.Navigation("Shots");
-
-                    b.Navigation("ShotsInOrder");
 
                     b.Navigation("Stages");
                 });
