@@ -5,8 +5,10 @@ using StageStream.Core.Projects;
 namespace StageStream.Tests.Components;
 
 /// <summary>A bUnit context with the test services, English pages and a temp database of its own.</summary>
-public abstract class ComponentTest : BunitContext
+public abstract class ComponentTest : BunitContext, IAsyncLifetime
 {
+    private bool _disposedAsync;
+
     protected ComponentTest(Action<IServiceCollection>? configure = null)
     {
         System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.GetCultureInfo("en");
@@ -19,12 +21,21 @@ public abstract class ComponentTest : BunitContext
     protected Task<Project> CreateProjectAsync(string name = "The lighthouse", string text = "A keeper lights the lamp every night. One night a ship comes.") =>
         this.WithScopeAsync(sp => sp.GetRequiredService<ProjectService>().CreateAsync(name, text, CancellationToken.None));
 
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    /// <summary>MudBlazor's services are only async-disposable, so the context is disposed asynchronously.</summary>
+    async Task IAsyncLifetime.DisposeAsync()
+    {
+        _disposedAsync = true;
+        await base.DisposeAsync();
+        Data.Dispose();
+    }
+
     protected override void Dispose(bool disposing)
     {
-        base.Dispose(disposing);
-        if (disposing)
+        if (!_disposedAsync)
         {
-            Data.Dispose();
+            base.Dispose(disposing);
         }
     }
 }
