@@ -93,33 +93,33 @@ public sealed class PipelineService(
         await db.SaveChangesAsync(cancellationToken);
     }
 
-    /// <summary>Stops the project's work: queued stages are cancelled here, a running one by its runner within moments.</summary>
+    /// <summary>
+    /// Stops the project's work. A run executing here (or waiting for its slot) is signalled and its runner
+    /// records and publishes the cancellation within moments; a run only queued is cancelled here.
+    /// </summary>
     public async Task CancelAsync(Project project, CancellationToken cancellationToken)
     {
-        var signalled = false;
+        var pipelineEnded = false;
         foreach (var record in project.Stages.Where(s => s.IsActive))
         {
-            if (record.Status == StageStatus.Processing && running.Cancel(record.RunId!))
+            if (running.Cancel(record.RunId!))
             {
-                signalled = true; // the runner records and publishes the cancellation, and the pipeline's
+                pipelineEnded = true;
                 continue;
             }
             record.Status = StageStatus.Cancelled;
             record.Error = "Cancelled";
             record.FinishedAt = clock.GetUtcNow();
+            project.Status = ProjectStatus.Cancelled;
+            project.UpdatedAt = clock.GetUtcNow();
             await db.SaveChangesAsync(cancellationToken);
             await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Cancelled, "Cancelled", cancellationToken);
-            if (record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId && !signalled)
+            if (!pipelineEnded && record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId)
             {
+                pipelineEnded = true;
                 await PublishPipelineCancelledAsync(project, cancellationToken);
             }
         }
-        if (!signalled && project.Status == ProjectStatus.Running)
-        {
-            project.Status = ProjectStatus.Cancelled;
-        }
-        project.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
     }
 
     /// <summary>

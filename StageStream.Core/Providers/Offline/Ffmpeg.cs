@@ -1,0 +1,157 @@
+using System.ComponentModel;
+using System.Diagnostics;
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Options;
+
+namespace StageStream.Core.Providers.Offline;
+
+/// <summary>What ffprobe says about a video file.</summary>
+public sealed record MediaInfo(double DurationSeconds, string? Codec, string? PixelFormat, int Width, int Height, string? FrameRate);
+
+/// <summary>
+/// Runs ffmpeg and ffprobe: found on PATH (or <see cref="OfflineOptions.FfmpegSearchPath"/>), started with an argument
+/// list (no shell, so no quoting bugs), stderr kept for the error message, and killed when the work is cancelled.
+/// </summary>
+public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> logger)
+{
+    public const string InstallHint =
+        "Install it: `sudo apt-get install ffmpeg` on Debian/Ubuntu, `brew install ffmpeg` on macOS " +
+        "(or from https://ffmpeg.org/download.html on Windows), then restart StageStream.";
+
+    private const int ErrorTailChars = 2000;
+
+    private readonly Dictionary<string, string> _located = new(StringComparer.Ordinal);
+    private readonly Lock _lock = new();
+
+    /// <summary>The full path of ffmpeg (or ffprobe); throws <see cref="MissingDependencyException"/> when it is not installed.</summary>
+    public string Locate(string tool)
+    {
+        lock (_lock)
+        {
+            if (_located.TryGetValue(tool, out var known) && File.Exists(known))
+            {
+                return known;
+            }
+        }
+        var configured = options.Value.FfmpegSearchPath;
+        var searchPath = string.IsNullOrWhiteSpace(configured) ? Environment.GetEnvironmentVariable("PATH") ?? "" : configured;
+        var names = OperatingSystem.IsWindows() ? [tool + ".exe", tool] : new[] { tool };
+        foreach (var directory in searchPath.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            foreach (var name in names)
+            {
+                var candidate = Path.Combine(directory.Trim('"'), name);
+                if (File.Exists(candidate))
+                {
+                    lock (_lock)
+                    {
+                        _located[tool] = candidate;
+                    }
+                    return candidate;
+                }
+            }
+        }
+        // Not cached: once the user installs it, the next run finds it without a restart.
+        var where = string.IsNullOrWhiteSpace(configured) ? "on PATH" : $"in Providers:Offline:FfmpegSearchPath ({configured})";
+        throw new MissingDependencyException(
+            $"{tool} was not found {where}. The offline video stage needs ffmpeg (with ffprobe) to turn frames into clips and join them. {InstallHint}");
+    }
+
+    /// <summary>Runs ffmpeg quietly, overwriting outputs; throws <see cref="ProviderException"/> with its stderr when it fails.</summary>
+    public Task RunFfmpegAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        RunAsync("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", .. arguments], cancellationToken);
+
+    public async Task<MediaInfo> ProbeAsync(string path, CancellationToken cancellationToken)
+    {
+        var json = await RunAsync("ffprobe",
+            ["-v", "error", "-select_streams", "v:0", "-show_entries", "format=duration:stream=codec_name,pix_fmt,width,height,r_frame_rate",
+             "-of", "json", path],
+            cancellationToken);
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var duration = root.TryGetProperty("format", out var format) && format.TryGetProperty("duration", out var d)
+            && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) ? seconds : 0;
+        if (!root.TryGetProperty("streams", out var streams) || streams.GetArrayLength() == 0)
+        {
+            return new MediaInfo(duration, null, null, 0, 0, null);
+        }
+        var stream = streams[0];
+        return new MediaInfo(duration, Text(stream, "codec_name"), Text(stream, "pix_fmt"), Number(stream, "width"), Number(stream, "height"),
+            Text(stream, "r_frame_rate"));
+
+        static string? Text(JsonElement e, string name) => e.TryGetProperty(name, out var v) ? v.GetString() : null;
+        static int Number(JsonElement e, string name) => e.TryGetProperty(name, out var v) && v.TryGetInt32(out var n) ? n : 0;
+    }
+
+    /// <summary>Runs a tool to its end and returns its stdout.</summary>
+    private async Task<string> RunAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    {
+        cancellationToken.ThrowIfCancellationRequested();
+        var start = new ProcessStartInfo(Locate(tool))
+        {
+            UseShellExecute = false,
+            CreateNoWindow = true,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            StandardOutputEncoding = Encoding.UTF8,
+            StandardErrorEncoding = Encoding.UTF8,
+        };
+        foreach (var argument in arguments)
+        {
+            start.ArgumentList.Add(argument);
+        }
+
+        using var process = new Process { StartInfo = start };
+        try
+        {
+            process.Start();
+        }
+        catch (Win32Exception ex)
+        {
+            throw new MissingDependencyException($"{tool} could not be started ({ex.Message}). {InstallHint}");
+        }
+        logger.LogDebug("Started {Tool} (pid {Pid})", tool, process.Id);
+        // Both pipes are drained while the process runs, or a chatty process blocks on a full pipe.
+        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
+        try
+        {
+            await process.WaitForExitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException)
+        {
+            Kill(process, tool);
+            throw;
+        }
+        var output = await stdout;
+        var errors = (await stderr).Trim();
+        if (process.ExitCode != 0)
+        {
+            var tail = errors.Length > ErrorTailChars ? "…" + errors[^ErrorTailChars..] : errors;
+            throw new ProviderException($"{tool} failed with exit code {process.ExitCode}: {(tail.Length > 0 ? tail : "no error output")}");
+        }
+        return output;
+    }
+
+    private void Kill(Process process, string tool)
+    {
+        try
+        {
+            process.Kill(entireProcessTree: true);
+            // Wait briefly so the half-written output file is released before callers delete it.
+            process.WaitForExit(TimeSpan.FromSeconds(5));
+            logger.LogDebug("Killed {Tool} (pid {Pid}) on cancellation", tool, process.Id);
+        }
+        catch (InvalidOperationException)
+        {
+            // It ended on its own in the meantime.
+        }
+        catch (Win32Exception ex)
+        {
+            logger.LogWarning(ex, "Could not kill {Tool} (pid {Pid})", tool, process.Id);
+        }
+    }
+}

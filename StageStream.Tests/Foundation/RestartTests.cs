@@ -1,0 +1,79 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.EntityFrameworkCore;
+using StageStream.Core.Events;
+using StageStream.Core.Persistence;
+using StageStream.Core.Projects;
+using StageStream.Tests.Infrastructure;
+
+namespace StageStream.Tests.Foundation;
+
+/// <summary>No stage stays processing after a stop: a new host on the same data folder finishes the work.</summary>
+public sealed class RestartTests : IDisposable
+{
+    private readonly string _data = Directory.CreateTempSubdirectory("stagestream-restart-").FullName;
+
+    public void Dispose() => Directory.Delete(_data, recursive: true);
+
+    [Fact]
+    public async Task HostStoppedMidStageAndANewHostOnTheSameDataFinishThePipeline()
+    {
+        string projectId;
+        var slow = new Dictionary<string, string?>(PipelineTests.SmallFrames) { ["Providers:Offline:TokensPerSecond"] = "20" };
+        await using (var first = await TestApp.StartAsync(slow, _data))
+        {
+            projectId = await PipelineTests.CreateProjectAsync(first);
+            await using var recorder = await EventRecorder.StartAsync(first, projectId, "rewrite");
+            Assert.Equal(HttpStatusCode.Accepted, (await first.Client.PostAsync($"/api/v1/projects/{projectId}/pipeline/run", null)).StatusCode);
+            await recorder.WaitForAsync(e => e.Type == EventTypes.Token, TimeSpan.FromSeconds(30));
+            await first.StopAsync();
+        }
+
+        await using var second = await TestApp.StartAsync(PipelineTests.SmallFrames, _data);
+        var project = await WaitForStatusAsync(second, projectId, "completed", TimeSpan.FromMinutes(3));
+
+        Assert.All(project.GetProperty("stages").EnumerateArray(), s => Assert.Equal("completed", s.GetProperty("status").GetString()));
+        Assert.Equal(2, project.GetProperty("stages")[0].GetProperty("attempts").GetInt32());
+        Assert.NotNull(project.GetProperty("final_video_url").GetString());
+    }
+
+    [Fact]
+    public async Task AStageThatUsedItsAttemptsIsFailedWithTheReasonAtStart()
+    {
+        string projectId;
+        await using (var first = await TestApp.StartAsync(dataPath: _data))
+        {
+            projectId = await PipelineTests.CreateProjectAsync(first);
+            await first.WithScopeAsync<StageStreamDbContext, int>(async db =>
+            {
+                var rewrite = await db.Stages.SingleAsync(s => s.ProjectId == projectId && s.Stage == StageNames.Rewrite);
+                rewrite.Status = StageStatus.Processing;
+                rewrite.Attempts = 3;
+                rewrite.RunId = Project.NewId();
+                return await db.SaveChangesAsync();
+            });
+        }
+
+        await using var second = await TestApp.StartAsync(dataPath: _data);
+        var project = await second.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
+
+        var rewriteStage = project.GetProperty("stages")[0];
+        Assert.Equal("failed", rewriteStage.GetProperty("status").GetString());
+        Assert.Contains("interrupted 3 times", rewriteStage.GetProperty("error").GetString());
+    }
+
+    private static async Task<JsonElement> WaitForStatusAsync(TestApp app, string projectId, string status, TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        JsonElement project;
+        do
+        {
+            await Task.Delay(200);
+            project = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
+        }
+        while (project.GetProperty("status").GetString() != status && DateTime.UtcNow < deadline);
+        Assert.Equal(status, project.GetProperty("status").GetString());
+        return project;
+    }
+}
