@@ -60,7 +60,7 @@ public sealed class OfflineFonts(IOptions<OfflineOptions> options, ILogger<Offli
         if (latin is null && cjk is null)
         {
             logger.LogWarning(
-                "No font file found under {Directories}; offline frames are drawn without text. Install fonts, e.g. `sudo apt-get install fonts-dejavu-core fonts-noto-cjk`.",
+                "No font file found under {Directories}; offline frames fall back to the default typeface and may show no text. Install fonts, e.g. `sudo apt-get install fonts-dejavu-core fonts-noto-cjk`.",
                 string.Join(", ", directories));
         }
         else if (cjk is null)
