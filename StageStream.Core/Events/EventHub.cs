@@ -27,14 +27,18 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
     {
         var project = _projects.GetOrAdd(stageEvent.ProjectId, _ => new ProjectFanOut());
         var subscribers = project.Subscribers;
-        var fullText = project.Track(stageEvent, materialize: subscribers.Length > 0);
-        if (subscribers.Length == 0)
+        // The full text is a copy of the whole run's text: make it only when someone will read it.
+        var selected = Array.Exists(subscribers, s => StreamRules.Selects(stageEvent, s.Stage));
+        var fullText = project.Track(stageEvent, materialize: selected);
+        if (!selected)
         {
             return;
         }
         var delivered = new DeliveredEvent(stageEvent, fullText);
         foreach (var subscriber in subscribers)
         {
+            // Never waits: a full buffer means the reader is too far behind, and it is cut off
+            // rather than allowed to hold up the publisher and every other reader.
             if (StreamRules.Selects(stageEvent, subscriber.Stage) && !subscriber.TryWrite(delivered))
             {
                 Remove(subscriber);
@@ -129,12 +133,19 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
 /// <summary>One live reader of one project's events, with a bounded buffer.</summary>
 internal sealed class Subscriber(string projectId, string? stage, int capacity)
 {
+    // FullMode only matters to WriteAsync, which is never used: the hub calls TryWrite and treats
+    // a full buffer as the signal to cut the reader off.
     private readonly Channel<DeliveredEvent> _channel = Channel.CreateBounded<DeliveredEvent>(
         new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
+
+    private readonly CancellationTokenSource _cutOff = new();
 
     public string ProjectId { get; } = projectId;
     public string? Stage { get; } = stage;
     public ChannelReader<DeliveredEvent> Reader => _channel.Reader;
+
+    /// <summary>Cancelled when the hub cuts this reader off for falling behind.</summary>
+    public CancellationToken CutOff => _cutOff.Token;
 
     /// <summary>False when the buffer is full: the subscriber is then cut off.</summary>
     public bool TryWrite(DeliveredEvent delivered)
@@ -143,7 +154,12 @@ internal sealed class Subscriber(string projectId, string? stage, int capacity)
         {
             return true;
         }
-        _channel.Writer.TryComplete(new SubscriberLaggedException(capacity));
+        if (_channel.Writer.TryComplete(new SubscriberLaggedException(capacity)))
+        {
+            // Callbacks run on the thread pool, never inside the hub's delivery (which holds the
+            // transport's ordering lock): a reader stuck writing to a dead socket is woken elsewhere.
+            _ = _cutOff.CancelAsync();
+        }
         return false;
     }
 

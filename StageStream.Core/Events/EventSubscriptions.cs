@@ -24,7 +24,7 @@ public sealed class EventSubscriptions(EventHub hub, IEventTransport transport) 
         {
             var history = await transport.ReadAsync(projectId, 0, cancellationToken);
             var plan = ReplayPlan.For(history, stage, afterId);
-            return new EventSubscription(hub, subscriber, plan.Replay, plan.StartId, plan.AlreadyEnded);
+            return new EventSubscription(hub, subscriber, plan);
         }
         catch
         {
@@ -34,8 +34,37 @@ public sealed class EventSubscriptions(EventHub hub, IEventTransport transport) 
     }
 
     /// <summary>What a new subscriber receives before live events, worked out from the retained history.</summary>
-    internal sealed record ReplayPlan(IReadOnlyList<DeliveredEvent> Replay, long StartId, bool AlreadyEnded)
+    /// <remarks>
+    /// Holds the events, not their messages: a token's message carries the whole text so far, so
+    /// building every message up front would hold the square of the run's text in memory per
+    /// subscriber. <see cref="Messages"/> builds them one at a time as the reader takes them.
+    /// </remarks>
+    internal sealed class ReplayPlan(IReadOnlyList<StageEvent> events, Dictionary<string, string> textBefore, long startId, bool alreadyEnded)
     {
+        public IReadOnlyList<StageEvent> Events { get; } = events;
+        public long StartId { get; } = startId;
+        public bool AlreadyEnded { get; } = alreadyEnded;
+
+        /// <summary>The replayed messages, a token's <c>full_text</c> continuing its run's text from before the replay.</summary>
+        public IEnumerable<DeliveredEvent> Messages()
+        {
+            var runTexts = new Dictionary<string, StringBuilder>();
+            foreach (var e in Events)
+            {
+                if (e.Type != EventTypes.Token)
+                {
+                    yield return new DeliveredEvent(e);
+                    continue;
+                }
+                if (!runTexts.TryGetValue(e.RunId, out var text))
+                {
+                    runTexts[e.RunId] = text = new StringBuilder(textBefore.GetValueOrDefault(e.RunId, ""));
+                }
+                text.Append(e.Content);
+                yield return new DeliveredEvent(e, text.ToString());
+            }
+        }
+
         public static ReplayPlan For(IReadOnlyList<StageEvent> history, string? stage, long? afterId)
         {
             var latest = history.LastOrDefault(e => StreamRules.Selects(e, stage));
@@ -58,33 +87,34 @@ public sealed class EventSubscriptions(EventHub hub, IEventTransport transport) 
                 startId = history.Count > 0 ? history[^1].Id : 0;
             }
 
-            var replay = new List<DeliveredEvent>();
-            var runTexts = new Dictionary<string, StringBuilder>();
+            var replay = new List<StageEvent>();
+            var textBefore = new Dictionary<string, StringBuilder>();
             foreach (var e in history)
             {
-                string? fullText = null;
-                if (e.Type == EventTypes.Token)
+                if (e.Id >= from)
                 {
-                    if (!runTexts.TryGetValue(e.RunId, out var text))
+                    if (StreamRules.Selects(e, stage))
                     {
-                        runTexts[e.RunId] = text = new StringBuilder();
+                        replay.Add(e);
+                    }
+                }
+                else if (e.Type == EventTypes.Token)
+                {
+                    // A resume in the middle of a run: its tokens continue the text sent before.
+                    if (!textBefore.TryGetValue(e.RunId, out var text))
+                    {
+                        textBefore[e.RunId] = text = new StringBuilder();
                     }
                     text.Append(e.Content);
-                    if (e.Id >= from && StreamRules.Selects(e, stage))
-                    {
-                        fullText = text.ToString();
-                    }
-                }
-                if (e.Id >= from && StreamRules.Selects(e, stage))
-                {
-                    replay.Add(new DeliveredEvent(e, fullText));
                 }
             }
+            var replayedRuns = replay.Where(e => e.Type == EventTypes.Token).Select(e => e.RunId).ToHashSet();
+            var prefixes = textBefore.Where(pair => replayedRuns.Contains(pair.Key)).ToDictionary(pair => pair.Key, pair => pair.Value.ToString());
 
             var alreadyEnded = afterId is not null && replay.Count == 0 && latestRun is not null
                 && history.Any(e => StreamRules.Selects(e, stage) && StreamRules.RunOf(e, stage) == latestRun
                     && StreamRules.Ends(e, stage) && e.Id <= afterId);
-            return new ReplayPlan(replay, startId, alreadyEnded);
+            return new ReplayPlan(replay, prefixes, startId, alreadyEnded);
         }
     }
 }
@@ -97,15 +127,15 @@ public sealed class EventSubscription : IAsyncDisposable, IDisposable
 {
     private readonly EventHub _hub;
     private readonly Subscriber _subscriber;
-    private readonly IReadOnlyList<DeliveredEvent> _replay;
+    private readonly EventSubscriptions.ReplayPlan _replay;
 
-    internal EventSubscription(EventHub hub, Subscriber subscriber, IReadOnlyList<DeliveredEvent> replay, long startId, bool alreadyEnded)
+    internal EventSubscription(EventHub hub, Subscriber subscriber, EventSubscriptions.ReplayPlan replay)
     {
         _hub = hub;
         _subscriber = subscriber;
         _replay = replay;
-        StartId = startId;
-        AlreadyEnded = alreadyEnded;
+        StartId = replay.StartId;
+        AlreadyEnded = replay.AlreadyEnded;
     }
 
     public string ProjectId => _subscriber.ProjectId;
@@ -124,14 +154,22 @@ public sealed class EventSubscription : IAsyncDisposable, IDisposable
     public long LastId { get; private set; }
 
     /// <summary>
+    /// Cancelled the moment the hub cuts this reader off for falling more than its buffer behind.
+    /// A writer blocked on a client that stopped reading uses it to give up at once; the client
+    /// then catches up by resuming from its last id.
+    /// </summary>
+    public CancellationToken CutOff => _subscriber.CutOff;
+
+    /// <summary>
     /// Replay, then live events, stopping after the one that ends the stream.
     /// Throws <see cref="SubscriberLaggedException"/> if this reader fell too far behind.
     /// </summary>
     public async IAsyncEnumerable<DeliveredEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         LastId = StartId;
-        foreach (var delivered in _replay)
+        foreach (var delivered in _replay.Messages())
         {
+            cancellationToken.ThrowIfCancellationRequested();
             LastId = delivered.Id;
             yield return delivered;
             if (Ended(delivered))

@@ -1,0 +1,82 @@
+using System.Diagnostics;
+using StageStream.Core.Events;
+using StageStream.Tests.Infrastructure;
+
+namespace StageStream.Tests.Streaming;
+
+/// <summary>Heartbeats in silences and idle timeouts counted on real messages only, with short configured values.</summary>
+public sealed class SseTimingTests
+{
+    private static readonly Dictionary<string, string?> ShortTimings = new()
+    {
+        ["Streaming:HeartbeatSeconds"] = "0.3",
+        ["Streaming:SingleStageIdleTimeoutSeconds"] = "1.5",
+        ["Streaming:AllStagesIdleTimeoutSeconds"] = "3",
+    };
+
+    [Fact]
+    public async Task HeartbeatsFillSilenceAndTheSingleStageStreamIdlesOutOnMessagesOnly()
+    {
+        await using var app = await TestApp.StartAsync(ShortTimings);
+        var projectId = await StreamTestSupport.CreateProjectAsync(app.Client);
+        var script = new EventScript(app.Service<IEventPublisher>(), projectId);
+
+        await using var sse = await SseClient.OpenAsync(app.BaseAddress, $"/api/v1/sse/projects/{projectId}/stages/rewrite/");
+        var clock = Stopwatch.StartNew();
+        Assert.Equal("connected", (await sse.ReadMessageAsync()).Type);
+        // A real message 0.9 s in restarts the idle clock; the heartbeats around it do not.
+        await Task.Delay(900);
+        var message = await script.StageUpdateAsync("rewrite", EventScript.NewRunId(), "queued");
+        var afterMessage = clock.Elapsed;
+
+        var messages = await sse.ReadToStreamEndAsync(TimeSpan.FromSeconds(10));
+        var elapsed = clock.Elapsed;
+        Assert.Equal(["stage_update", "stream_end"], messages.Select(m => m.Type));
+        var end = messages[^1];
+        Assert.Equal("idle_timeout", end.Str("message"));
+        Assert.Equal(message.Id, end.IdNumber);
+        Assert.True(elapsed >= afterMessage + TimeSpan.FromSeconds(1.4), $"Idle timeout after {elapsed}, message at {afterMessage}: the message must restart the idle clock.");
+        Assert.True(elapsed < afterMessage + TimeSpan.FromSeconds(4), $"Idle timeout after {elapsed}, message at {afterMessage}: heartbeats must not keep the stream alive.");
+
+        var heartbeats = sse.Received.Where(f => f.IsComment).ToList();
+        Assert.True(heartbeats.Count >= 4, $"Expected a heartbeat about every 0.3 s, got {heartbeats.Count} in {elapsed}.");
+        Assert.All(heartbeats, h => Assert.Equal(["heartbeat"], h.Comments));
+        // Heartbeats are comments only: no id, so they never move a client's Last-Event-ID.
+        Assert.All(heartbeats, h => Assert.Null(h.Id));
+    }
+
+    [Fact]
+    public async Task AllStagesStreamUsesItsOwnIdleTimeout()
+    {
+        await using var app = await TestApp.StartAsync(ShortTimings);
+        var projectId = await StreamTestSupport.CreateProjectAsync(app.Client);
+
+        await using var all = await SseClient.OpenAsync(app.BaseAddress, $"/api/v1/sse/projects/{projectId}");
+        await using var single = await SseClient.OpenAsync(app.BaseAddress, $"/api/v1/sse/projects/{projectId}/stages/storyboard");
+        var clock = Stopwatch.StartNew();
+        var singleEnd = Task.Run(async () =>
+        {
+            await single.ReadToStreamEndAsync(TimeSpan.FromSeconds(10));
+            return clock.Elapsed;
+        });
+        var allMessages = await all.ReadToStreamEndAsync(TimeSpan.FromSeconds(10));
+        var allElapsed = clock.Elapsed;
+
+        Assert.Equal(["connected", "stream_end"], allMessages.Select(m => m.Type));
+        Assert.Equal("idle_timeout", allMessages[^1].Str("message"));
+        Assert.Equal(allMessages[0].IdNumber, allMessages[^1].IdNumber);
+        Assert.InRange(allElapsed, TimeSpan.FromSeconds(2.8), TimeSpan.FromSeconds(6));
+        Assert.InRange(await singleEnd, TimeSpan.FromSeconds(1.3), TimeSpan.FromSeconds(2.8));
+        Assert.Contains(all.Received, f => f.IsComment);
+    }
+
+    [Fact]
+    public async Task DefaultTimingsAreTheOldSystems()
+    {
+        await using var app = await TestApp.StartAsync();
+        var options = app.Service<Microsoft.Extensions.Options.IOptions<StageStream.Web.Streaming.StreamingOptions>>().Value;
+        Assert.Equal(15, options.HeartbeatSeconds);
+        Assert.Equal(600, options.SingleStageIdleTimeoutSeconds);
+        Assert.Equal(1800, options.AllStagesIdleTimeoutSeconds);
+    }
+}

@@ -1,0 +1,328 @@
+using System.Buffers;
+using System.Globalization;
+using System.IO.Pipelines;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.Extensions.Options;
+using StageStream.Core.Events;
+using StageStream.Core.Projects;
+
+namespace StageStream.Web.Streaming;
+
+/// <summary>
+/// Writes one SSE connection: <c>connected</c> at once, then the subscription's shared frames,
+/// heartbeats in silences, and <c>stream_end</c> when the stream's run ends or it idles out.
+/// One loop per connection drains that connection's bounded buffer; the hub never waits for it.
+/// </summary>
+public sealed class EventStreamResponder(
+    IEventSubscriptions subscriptions,
+    StreamCors cors,
+    IOptions<StreamingOptions> options,
+    IHostApplicationLifetime lifetime,
+    TimeProvider clock,
+    ILogger<EventStreamResponder> logger)
+{
+    public const string IdleTimeoutReason = "idle_timeout";
+
+    /// <summary>
+    /// CORS headers for whatever this request answers, the stream or a problem: set when the
+    /// response starts, because the exception handler clears headers set before it runs.
+    /// </summary>
+    public void ApplyCors(HttpContext context) => context.Response.OnStarting(() =>
+    {
+        cors.Apply(context);
+        return Task.CompletedTask;
+    });
+
+    /// <summary>
+    /// An EventSource asks only for <c>text/event-stream</c>, and the problem details writer writes
+    /// nothing for a request that does not accept JSON; a refused stream must still say why.
+    /// </summary>
+    public static void AcceptProblems(HttpContext context)
+    {
+        var accept = context.Request.Headers.Accept;
+        if (accept.Count > 0)
+        {
+            context.Request.Headers.Accept = new([.. accept, "application/problem+json"]);
+        }
+    }
+
+    public async Task RespondAsync(HttpContext context, string projectId, string? stage)
+    {
+        var afterId = ResumeId(context.Request);
+        // Ends the stream (without stream_end, so clients reconnect) when the server stops,
+        // which otherwise would wait for every open stream.
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
+        var stopping = stop.Token;
+
+        // Subscribe before anything is written: the connected message's id is then a point from
+        // which nothing this stream selects can be missed.
+        await using var subscription = await subscriptions.SubscribeAsync(projectId, stage, afterId, stopping);
+        if (subscription.AlreadyEnded)
+        {
+            // The client resumed after the end and nothing is new: 204 tells a browser to stop reconnecting.
+            context.Response.StatusCode = StatusCodes.Status204NoContent;
+            return;
+        }
+
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache, no-transform";
+        response.Headers["X-Accel-Buffering"] = "no";
+        // Compression would hold messages back until a block fills.
+        if (context.Features.Get<IHttpsCompressionFeature>() is { } compression)
+        {
+            compression.Mode = HttpsCompressionMode.DoNotCompress;
+        }
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+
+        using var connection = new Connection(context, subscription, options.Value, clock, stopping);
+        logger.LogDebug("Stream of project {ProjectId} stage {Stage} opened after id {AfterId}", projectId, stage ?? "*", afterId);
+        try
+        {
+            await connection.RunAsync();
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            // The client left or the server is stopping; the subscription is released by the using.
+        }
+        catch (Exception e) when (e is SubscriberLaggedException or StopException { Kind: Stop.CutOff })
+        {
+            // Too far behind: the response simply ends and the client resumes from its last id.
+            logger.LogInformation("Stream of project {ProjectId} stage {Stage} cut off after id {LastId}: the client read too slowly",
+                projectId, stage ?? "*", subscription.LastId);
+        }
+        catch (StopException e) when (e.Kind == Stop.Stalled)
+        {
+            // The client stopped reading altogether: nothing more can reach it, so drop the connection.
+            logger.LogInformation("Stream of project {ProjectId} stage {Stage} aborted after id {LastId}: the client stopped reading",
+                projectId, stage ?? "*", subscription.LastId);
+            context.Abort();
+        }
+        catch (StopException e) when (e.Kind == Stop.ClientGone)
+        {
+        }
+    }
+
+    /// <summary>The <c>Last-Event-ID</c> header (sent by a reconnecting EventSource) or, failing that, <c>?lastEventId=</c>.</summary>
+    internal static long? ResumeId(HttpRequest request)
+    {
+        var header = request.Headers["Last-Event-ID"].ToString();
+        var raw = header.Trim().Length > 0 ? header : request.Query["lastEventId"].ToString();
+        if (raw.Trim().Length == 0)
+        {
+            return null;
+        }
+        if (!long.TryParse(raw.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            throw new InvalidInputException("Invalid Last-Event-ID",
+                $"'{Truncate(raw)}' is not an event id: give the id of the last message received (a whole number), or none to start from the latest run.");
+        }
+        return id;
+    }
+
+    private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "...";
+
+    /// <summary>The write loop of one connection.</summary>
+    private sealed class Connection(
+        HttpContext context, EventSubscription subscription, StreamingOptions options, TimeProvider clock, CancellationToken stopping) : IDisposable
+    {
+        private readonly PipeWriter _writer = context.Response.BodyWriter;
+        // A flush waiting on a client that does not read is given up the moment the hub cuts it off.
+        private readonly CancellationTokenSource _flushStop = CancellationTokenSource.CreateLinkedTokenSource(stopping, subscription.CutOff);
+        private readonly TimeSpan _heartbeat = options.Heartbeat;
+        private readonly TimeSpan _idleTimeout = options.IdleTimeout(subscription.Stage);
+        private long _lastWrite;
+        private long _lastMessage;
+        private bool _unflushed;
+
+        public async Task RunAsync()
+        {
+            _writer.Write(SseFormat.Retry.AsSpan());
+            _writer.Write(ConnectedFrame().AsSpan());
+            _unflushed = true;
+            // Flushed at once, so the browser sees the stream open before any stage event.
+            await FlushAsync();
+            _lastWrite = _lastMessage = clock.GetTimestamp();
+
+            // Cancelled to stop a read in progress when the loop leaves early (idle timeout, client gone).
+            using var readStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
+            var events = subscription.ReadAllAsync(readStop.Token).GetAsyncEnumerator(readStop.Token);
+            Task<bool>? pending = null;
+            try
+            {
+                while (true)
+                {
+                    var next = events.MoveNextAsync();
+                    if (!next.IsCompleted)
+                    {
+                        // Everything that came at once went out in one flush; now wait for more.
+                        pending = next.AsTask();
+                        await FlushAsync();
+                        if (!await WaitAsync(pending))
+                        {
+                            await EndAsync(EventStreamResponder.IdleTimeoutReason);
+                            return;
+                        }
+                        next = new ValueTask<bool>(pending);
+                        pending = null;
+                    }
+                    if (!await next)
+                    {
+                        break;
+                    }
+                    _writer.Write(events.Current.Frame.Span);
+                    _unflushed = true;
+                    _lastWrite = _lastMessage = clock.GetTimestamp();
+                }
+            }
+            finally
+            {
+                // An async iterator cannot be disposed while a read is in flight: stop the read first.
+                if (pending is not null)
+                {
+                    await readStop.CancelAsync();
+                    await Quietly(pending);
+                }
+                await events.DisposeAsync();
+            }
+            if (subscription.EndReason is { } reason)
+            {
+                await EndAsync(reason);
+            }
+        }
+
+        /// <summary>Waits for the next event, writing heartbeats in the silence; false once the stream has idled out.</summary>
+        private async Task<bool> WaitAsync(Task<bool> pending)
+        {
+            while (!pending.IsCompleted)
+            {
+                var now = clock.GetTimestamp();
+                var untilIdle = _idleTimeout - clock.GetElapsedTime(_lastMessage, now);
+                if (untilIdle <= TimeSpan.Zero)
+                {
+                    return false;
+                }
+                var untilHeartbeat = _heartbeat - clock.GetElapsedTime(_lastWrite, now);
+                if (untilHeartbeat <= TimeSpan.Zero)
+                {
+                    _writer.Write(SseFormat.Heartbeat.AsSpan());
+                    _unflushed = true;
+                    await FlushAsync();
+                    _lastWrite = clock.GetTimestamp();
+                    continue;
+                }
+                try
+                {
+                    await pending.WaitAsync(untilIdle < untilHeartbeat ? untilIdle : untilHeartbeat, clock, stopping);
+                }
+                catch (TimeoutException)
+                {
+                }
+            }
+            return true;
+        }
+
+        private async Task EndAsync(string reason)
+        {
+            _writer.Write(StreamEndFrame(reason).AsSpan());
+            _unflushed = true;
+            await FlushAsync();
+        }
+
+        private async Task FlushAsync()
+        {
+            if (!_unflushed)
+            {
+                return;
+            }
+            if (subscription.CutOff.IsCancellationRequested)
+            {
+                // Cut off while still reading: end the response; what is written reaches the client.
+                throw new StopException(Stop.CutOff);
+            }
+            FlushResult result;
+            try
+            {
+                result = await _writer.FlushAsync(_flushStop.Token);
+            }
+            catch (OperationCanceledException) when (subscription.CutOff.IsCancellationRequested && !stopping.IsCancellationRequested)
+            {
+                throw new StopException(Stop.Stalled);
+            }
+            if (result.IsCanceled)
+            {
+                throw new StopException(subscription.CutOff.IsCancellationRequested ? Stop.Stalled : Stop.ClientGone);
+            }
+            if (result.IsCompleted)
+            {
+                throw new StopException(Stop.ClientGone);
+            }
+            stopping.ThrowIfCancellationRequested();
+            _unflushed = false;
+        }
+
+        private byte[] ConnectedFrame() => SseFormat.Frame(subscription.StartId, json =>
+        {
+            json.WriteStartObject();
+            json.WriteString("type", EventTypes.Connected);
+            json.WriteString("project_id", subscription.ProjectId);
+            if (subscription.Stage is not null)
+            {
+                json.WriteString("stage", subscription.Stage);
+            }
+            json.WriteString("message", subscription.Stage is null
+                ? $"Connected to all stages of project {subscription.ProjectId}"
+                : $"Connected to stage {subscription.Stage} of project {subscription.ProjectId}");
+            json.WriteNumber("timestamp", Now());
+            json.WriteEndObject();
+        });
+
+        /// <summary><c>stream_end</c> carries the last event's id, so a reconnect from it is answered with 204.</summary>
+        private byte[] StreamEndFrame(string reason) => SseFormat.Frame(subscription.LastId, json =>
+        {
+            json.WriteStartObject();
+            json.WriteString("type", EventTypes.StreamEnd);
+            json.WriteString("project_id", subscription.ProjectId);
+            if (subscription.Stage is not null)
+            {
+                json.WriteString("stage", subscription.Stage);
+            }
+            json.WriteString("message", reason);
+            json.WriteNumber("timestamp", Now());
+            json.WriteEndObject();
+        });
+
+        private double Now() => clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
+
+        private static async Task Quietly(Task task)
+        {
+            try
+            {
+                await task;
+            }
+            catch (Exception e) when (e is OperationCanceledException or SubscriberLaggedException)
+            {
+            }
+        }
+
+        public void Dispose() => _flushStop.Dispose();
+    }
+
+    private enum Stop
+    {
+        /// <summary>The client disconnected.</summary>
+        ClientGone,
+
+        /// <summary>The hub cut the client off for reading too slowly.</summary>
+        CutOff,
+
+        /// <summary>Cut off while a flush was waiting on a client that no longer reads.</summary>
+        Stalled,
+    }
+
+    private sealed class StopException(Stop kind) : Exception
+    {
+        public Stop Kind { get; } = kind;
+    }
+}
