@@ -145,8 +145,19 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         ReloadSoon();
     }
 
-    /// <summary>The stream's run is over: from now on the database is the truth, until the next run.</summary>
-    protected override void OnClose(string? reason) => ReloadSoon(syncStages: true);
+    /// <summary>
+    /// The stream's run is over: the database is the truth again. When the run ended (rather than the
+    /// page disconnecting), the page follows on from the last message, so a run started elsewhere
+    /// (the API, another tab) shows up live too.
+    /// </summary>
+    protected override void OnClose(string? reason)
+    {
+        ReloadSoon(syncStages: true);
+        if (reason is not null)
+        {
+            _ = InvokeAsync(() => ConnectAsync(Id, afterId: LastEventId));
+        }
+    }
 
     private async Task RunAllAsync() => await ActAsync(() => Actions.RunPipelineAsync(Id, force: false));
 
@@ -217,8 +228,8 @@ public sealed partial class ProjectPage : StageStreamComponentBase
                 _reloadScheduled = false;
                 if (project is not null)
                 {
-                    // Stage cards follow the events while the stream is open: a read can be older than them.
-                    Apply(project, syncStages: _syncStagesOnReload && !Connected);
+                    // Stage cards follow the events during a run (a read can be older than them); after it, the database.
+                    Apply(project, syncStages: _syncStagesOnReload);
                     _syncStagesOnReload = false;
                 }
                 RequestRender(immediately: true);
