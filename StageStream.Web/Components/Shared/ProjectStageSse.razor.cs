@@ -23,6 +23,9 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
 
     private readonly List<SseRow> _messages = [];
     private readonly SortedDictionary<string, int> _counts = new(StringComparer.Ordinal);
+    private readonly System.Text.StringBuilder _tokenText = new();
+    private string? _tokenRunId;
+    private string? _serverFullText;
     private List<ProjectSummaryDto> _projects = [];
     private DotNetObjectReference<ProjectStageSse>? _self;
     private IJSObjectReference? _module;
@@ -51,6 +54,15 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
     public ConnectionStatus Status { get; private set; } = ConnectionStatus.Disconnected;
     public string? Error { get; set; }
     public IReadOnlyList<SseRow> Messages => _messages;
+
+    /// <summary>Reconnections the client made (after the server or the network dropped the stream).</summary>
+    public int Reconnects { get; private set; }
+
+    /// <summary>The latest text run's tokens, put together from their <c>content</c> deltas as they arrived.</summary>
+    public string TokenText => _tokenText.ToString();
+
+    /// <summary>Whether the deltas add up to the server's <c>full_text</c>: a gap or a repeat after a reconnect shows here.</summary>
+    public bool? TokensConsistent => _serverFullText is null ? null : _serverFullText == TokenText;
 
     private bool IsOpen => Status != ConnectionStatus.Disconnected;
 
@@ -84,6 +96,7 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
             return;
         }
         Error = null;
+        Reconnects = 0;
         Status = ConnectionStatus.Connecting;
         var session = ++_session;
         try
@@ -119,6 +132,28 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
     {
         _messages.Clear();
         _counts.Clear();
+        _tokenText.Clear();
+        _tokenRunId = null;
+        _serverFullText = null;
+    }
+
+    private void TrackText(string type, JsonElement message)
+    {
+        var runId = message.TryGetProperty("run_id", out var run) ? run.GetString() : null;
+        if (type == "token")
+        {
+            if (runId != _tokenRunId)
+            {
+                _tokenRunId = runId;
+                _tokenText.Clear();
+            }
+            _tokenText.Append(message.TryGetProperty("content", out var content) ? content.GetString() : null);
+            _serverFullText = message.TryGetProperty("full_text", out var full) ? full.GetString() : _serverFullText;
+        }
+        else if (type == "done" && runId == _tokenRunId && message.TryGetProperty("full_text", out var doneText) && doneText.GetString() is { Length: > 0 } text)
+        {
+            _serverFullText = text;
+        }
     }
 
     [JSInvokable]
@@ -129,6 +164,11 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
             return;
         }
         Status = ConnectionStatus.Connected;
+        if (reconnected)
+        {
+            // The drop was recovered; the reconnect count still tells it happened.
+            Error = null;
+        }
         Render(immediately: true);
     }
 
@@ -151,6 +191,7 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
             {
                 Error = error.GetString();
             }
+            TrackText(type, document.RootElement);
         }
         catch (JsonException)
         {
@@ -191,6 +232,7 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
         if (session == _session)
         {
             Status = ConnectionStatus.Reconnecting;
+            Reconnects++;
             Render(immediately: true);
         }
     }

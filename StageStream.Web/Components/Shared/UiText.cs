@@ -158,6 +158,10 @@ public sealed class UiText
         ["Sse.Type"] = "Type",
         ["Sse.Payload"] = "Payload",
         ["Sse.NoMessages"] = "No messages yet.",
+        ["Sse.TokenText"] = "Text from tokens",
+        ["Sse.TokensMatch"] = "matches full_text",
+        ["Sse.TokensMismatch"] = "differs from full_text",
+        ["Sse.Reconnects"] = "{0} reconnects",
     };
 
     public static IReadOnlyDictionary<string, string> Chinese { get; } = new Dictionary<string, string>
@@ -268,5 +272,9 @@ public sealed class UiText
         ["Sse.Type"] = "类型",
         ["Sse.Payload"] = "内容",
         ["Sse.NoMessages"] = "还没有消息。",
+        ["Sse.TokenText"] = "由 token 拼出的文本",
+        ["Sse.TokensMatch"] = "与 full_text 一致",
+        ["Sse.TokensMismatch"] = "与 full_text 不一致",
+        ["Sse.Reconnects"] = "重连 {0} 次",
     };
 }
