@@ -1,4 +1,5 @@
 using Bunit;
+using Microsoft.Extensions.DependencyInjection;
 using Microsoft.AspNetCore.Components;
 using Microsoft.AspNetCore.Components.Rendering;
 using StageStream.Core.Events;
@@ -151,4 +152,35 @@ public sealed class HookRecorder : StageStreamComponentBase
     protected override void OnDone(StageEvent message) => Calls.Add("done");
     protected override void OnError(string error, StageEvent? message) => Calls.Add("error:" + error);
     protected override void OnClose(string? reason) => Calls.Add("close:" + reason);
+}
+
+/// <summary>A component whose buffer overflows resumes from its last message, as an SSE client would.</summary>
+public sealed class StageStreamComponentBaseLagTests() : ComponentTest(services =>
+    services.Configure<EventRetentionOptions>(options => options.SubscriberBufferSize = 2))
+{
+    [Fact]
+    public async Task AReaderThatFallsBehindCatchesUpWithoutLosingText()
+    {
+        var cut = Render<HookRecorder>(p => p.Add(c => c.ProjectId, "p-lag").Add(c => c.Stage, StageNames.Rewrite));
+        cut.WaitForAssertion(() => Assert.True(cut.Instance.IsConnected));
+        var run = new RunEvents(this.Publisher(), "p-lag", StageNames.Rewrite);
+        var expected = new System.Text.StringBuilder();
+
+        // Published from the renderer's thread, the component cannot read between them: its buffer overflows.
+        await cut.InvokeAsync(async () =>
+        {
+            for (var i = 0; i < 200; i++)
+            {
+                expected.Append($"t{i} ");
+                await run.TokenAsync($"t{i} ");
+            }
+            await run.DoneAsync(expected.ToString());
+        });
+
+        cut.WaitForAssertion(() => Assert.Contains("close:done", cut.Instance.Calls), TimeSpan.FromSeconds(20));
+        var tokens = cut.Instance.AllMessages.Where(m => m.Type == EventTypes.Token).ToList();
+        Assert.Equal(expected.ToString(), string.Concat(tokens.Select(t => t.Content)));
+        Assert.Equal(expected.ToString(), tokens[^1].FullText);
+        Assert.Equal(tokens.Select(t => t.Id).Distinct().Count(), tokens.Count);
+    }
 }
