@@ -42,9 +42,13 @@ public sealed class UiBrowserTests(UiBrowser browser, ITestOutputHelper output) 
         await page.GetByText("Paste the story to turn into a film.").WaitForAsync();
         await page.FillAsync("input[data-testid=project-name]", "Lighthouse");
         await page.FillAsync("textarea[data-testid=project-text]", Story);
+        // The typed values have reached the server once their validation messages are gone.
+        await page.GetByText("Give the project a name.").WaitForAsync(new() { State = WaitForSelectorState.Hidden });
+        await page.GetByText("Paste the story to turn into a film.").WaitForAsync(new() { State = WaitForSelectorState.Hidden });
         await Screenshot(page, "02-new-project-dialog");
         await page.ClickAsync("[data-testid=create-project]");
-        await page.WaitForURLAsync("**/projects/*");
+        // Blazor navigates within the page: no load event, only the URL changes.
+        await page.WaitForURLAsync("**/projects/*", new() { WaitUntil = WaitUntilState.Commit });
         var projectId = page.Url.TrimEnd('/').Split('/')[^1];
         await WaitForTextAsync(page, "[data-testid=live-status]", "Live");
         Assert.Equal("Lighthouse", await page.TextContentAsync("[data-testid=project-name]"));
