@@ -47,8 +47,9 @@ public sealed class UiBrowserTests(UiBrowser browser, ITestOutputHelper output) 
         await page.GetByText("Paste the story to turn into a film.").WaitForAsync(new() { State = WaitForSelectorState.Hidden });
         await Screenshot(page, "02-new-project-dialog");
         await page.ClickAsync("[data-testid=create-project]");
-        // Blazor navigates within the page: no load event, only the URL changes.
-        await page.WaitForURLAsync("**/projects/*", new() { WaitUntil = WaitUntilState.Commit });
+        // Blazor navigates within the page (no load event): wait for the project page itself.
+        await page.Locator("[data-testid=run-all]").WaitForAsync();
+        Assert.Matches("/projects/[0-9a-f]+$", page.Url);
         var projectId = page.Url.TrimEnd('/').Split('/')[^1];
         await WaitForTextAsync(page, "[data-testid=live-status]", "Live");
         Assert.Equal("Lighthouse", await page.TextContentAsync("[data-testid=project-name]"));

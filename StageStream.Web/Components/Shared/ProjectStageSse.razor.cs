@@ -196,7 +196,7 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
         catch (JsonException)
         {
         }
-        _messages.Add(new SseRow(DateTimeOffset.Now, id, type, json));
+        _messages.Add(new SseRow(DateTimeOffset.UtcNow, id, type, json));
         if (_messages.Count > MaxMessages)
         {
             _messages.RemoveRange(0, _messages.Count - MaxMessages);

@@ -17,7 +17,8 @@ export function connect(dotnet, session, projectId, stage, autoReconnect) {
   client = next;
   next
     .on('open', (info) => call(dotnet, 'OnOpen', session, !!info?.reconnected))
-    .on('message', (data, meta) => call(dotnet, 'OnMessage', session, JSON.stringify(data), meta?.id ?? null))
+    // The data line as it came over the wire, not a re-serialization.
+    .on('message', (data, meta) => call(dotnet, 'OnMessage', session, meta?.event?.data ?? JSON.stringify(data), meta?.id ?? null))
     .on('parse_error', (info) => call(dotnet, 'OnParseError', session, String(info?.raw ?? '')))
     .on('transport_error', (info) => call(dotnet, 'OnTransportError', session, info?.error ?? 'Connection error', !!info?.willRetry))
     .on('reconnecting', (info) => call(dotnet, 'OnReconnecting', session, info?.attempt ?? 0, info?.delay ?? 0))
