@@ -16,6 +16,8 @@ public sealed class EventPublisher(IEventTransport transport, TimeProvider clock
         {
             Timestamp = now.ToUnixTimeMilliseconds() / 1000.0,
             PublishedAtMs = now.ToUnixTimeMilliseconds(),
+            // A token is stored and transported as its delta only; full_text is built where it is written.
+            FullText = stageEvent.Type == EventTypes.Token ? null : stageEvent.FullText,
         };
         return transport.AppendAsync(stamped, cancellationToken);
     }

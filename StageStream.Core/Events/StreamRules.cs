@@ -31,6 +31,8 @@ public static class StreamRules
         }
         return e.Type switch
         {
+            // A stage run on its own (no pipeline) is the all-stages stream's run too, and ends it.
+            _ when e.PipelineRunId is null && e.Stage != Projects.StageNames.Pipeline => EndReason(e, e.Stage),
             EventTypes.PipelineDone => "pipeline_done",
             EventTypes.PipelineError => "pipeline_error",
             EventTypes.StageUpdate when e.Stage == Projects.StageNames.Pipeline && e.Status == "cancelled" => "cancelled",

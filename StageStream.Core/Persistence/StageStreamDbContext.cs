@@ -23,17 +23,19 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
             project.Property(p => p.Id).HasMaxLength(64);
             project.Property(p => p.Name).HasMaxLength(200);
             project.Property(p => p.Status).HasConversion<string>().HasMaxLength(16);
+            // Two requests starting a pipeline at once: the second one's save fails instead of replacing the first's run.
+            project.Property(p => p.PipelineRunId).IsConcurrencyToken();
             project.HasMany(p => p.Stages).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
             project.HasMany(p => p.Shots).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
-            // A sorted view of Shots, not a second relationship (EF would map it with a shadow ProjectId1).
-            project.Ignore(p => p.ShotsInOrder);
             project.HasIndex(p => p.CreatedAt);
+            project.Ignore(p => p.ShotsInOrder);
         });
         modelBuilder.Entity<StageRecord>(stage =>
         {
             stage.HasKey(s => s.Id);
             stage.Property(s => s.Stage).HasMaxLength(32);
-            stage.Property(s => s.Status).HasConversion<string>().HasMaxLength(16);
+            // Status changes race (a cancel against the runner, two starts at once): the later save of a stale status fails.
+            stage.Property(s => s.Status).HasConversion<string>().HasMaxLength(16).IsConcurrencyToken();
             stage.HasIndex(s => new { s.ProjectId, s.Stage }).IsUnique();
             stage.HasIndex(s => s.Status);
         });

@@ -17,6 +17,7 @@ public sealed class PipelineService(
     IEventPublisher publisher,
     IStageQueue queue,
     RunningStages running,
+    RunOwnership ownership,
     IOptions<PipelineOptions> options,
     TimeProvider clock,
     ILogger<PipelineService> logger)
@@ -40,6 +41,7 @@ public sealed class PipelineService(
             throw new ConflictException("Stage already completed",
                 $"Stage '{stage}' is already completed. Add ?force=true to run it again.");
         }
+        project.CancelRequested = false;
         await QueueAsync(project, record, pipelineRunId: null, force, cancellationToken);
         return record;
     }
@@ -48,6 +50,7 @@ public sealed class PipelineService(
     public async Task<string> StartPipelineAsync(Project project, bool force, CancellationToken cancellationToken)
     {
         EnsureIdle(project);
+        project.CancelRequested = false;
         project.PipelineRunId = Project.NewId();
         project.PipelineForce = force;
         project.Status = ProjectStatus.Running;
@@ -58,63 +61,89 @@ public sealed class PipelineService(
         return project.PipelineRunId;
     }
 
-    /// <summary>Called by the runner when a stage run ends, whichever way.</summary>
+    /// <summary>
+    /// Sets the project's status for how a stage run ended; the runner saves it with the stage record,
+    /// before any event tells clients about the end.
+    /// </summary>
+    public void ApplyOutcome(Project project, StageRecord record)
+    {
+        var inPipeline = InPipeline(project, record);
+        project.Status = record.Status switch
+        {
+            StageStatus.Completed when inPipeline => project.Status,
+            StageStatus.Completed => project.Stages.All(s => s.Status == StageStatus.Completed) ? ProjectStatus.Completed : ProjectStatus.Draft,
+            StageStatus.Failed => ProjectStatus.Failed,
+            StageStatus.Cancelled => ProjectStatus.Cancelled,
+            _ => project.Status,
+        };
+        project.UpdatedAt = clock.GetUtcNow();
+    }
+
+    /// <summary>Called by the runner after a stage run's end is saved and published: the pipeline goes on or ends.</summary>
     public async Task AfterStageAsync(Project project, StageRecord record, CancellationToken cancellationToken)
     {
-        var inPipeline = record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId;
+        if (!InPipeline(project, record))
+        {
+            return;
+        }
         switch (record.Status)
         {
-            case StageStatus.Completed when inPipeline:
-                await AdvanceAsync(project, StageNames.IndexOf(record.Stage) + 1, cancellationToken);
-                return;
             case StageStatus.Completed:
-                project.Status = project.Stages.All(s => s.Status == StageStatus.Completed) ? ProjectStatus.Completed : ProjectStatus.Draft;
+                await AdvanceAsync(project, StageNames.IndexOf(record.Stage) + 1, cancellationToken);
                 break;
             case StageStatus.Failed:
-                project.Status = ProjectStatus.Failed;
-                if (inPipeline)
+                await publisher.PublishAsync(PipelineEvent(project, EventTypes.PipelineError) with
                 {
-                    await publisher.PublishAsync(PipelineEvent(project, EventTypes.PipelineError) with
-                    {
-                        Error = $"Stage '{record.Stage}' failed: {record.Error}",
-                        Metadata = Summary(project, failed: record.Stage),
-                    }, cancellationToken);
-                }
+                    Error = $"Stage '{record.Stage}' failed: {record.Error}",
+                    Metadata = Summary(project, failed: record.Stage),
+                }, cancellationToken);
                 break;
             case StageStatus.Cancelled:
-                project.Status = ProjectStatus.Cancelled;
-                if (inPipeline)
-                {
-                    await PublishPipelineCancelledAsync(project, cancellationToken);
-                }
+                await PublishPipelineCancelledAsync(project, cancellationToken);
                 break;
         }
-        project.UpdatedAt = clock.GetUtcNow();
-        await db.SaveChangesAsync(cancellationToken);
     }
+
+    private static bool InPipeline(Project project, StageRecord record) =>
+        record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId;
 
     /// <summary>
     /// Stops the project's work. A run executing here (or waiting for its slot) is signalled and its runner
-    /// records and publishes the cancellation within moments; a run only queued is cancelled here.
+    /// records and publishes the cancellation within moments; a run only queued, or running on another
+    /// server, is cancelled here; a pipeline between two stages stops before queuing the next.
     /// </summary>
     public async Task CancelAsync(Project project, CancellationToken cancellationToken)
     {
+        await db.Projects.Where(p => p.Id == project.Id)
+            .ExecuteUpdateAsync(set => set.SetProperty(p => p.CancelRequested, true), cancellationToken);
         var pipelineEnded = false;
         foreach (var record in project.Stages.Where(s => s.IsActive))
         {
             if (running.Cancel(record.RunId!))
             {
+                pipelineEnded = true; // its runner publishes the pipeline's end too
+                continue;
+            }
+            var now = clock.GetUtcNow();
+            var cancelled = await db.Stages
+                .Where(s => s.Id == record.Id && s.RunId == record.RunId && s.Status == record.Status)
+                .ExecuteUpdateAsync(set => set
+                    .SetProperty(s => s.Status, StageStatus.Cancelled)
+                    .SetProperty(s => s.Error, "Cancelled")
+                    .SetProperty(s => s.FinishedAt, now)
+                    .SetProperty(s => s.Owner, (string?)null), cancellationToken);
+            if (cancelled == 0)
+            {
+                // A runner here claimed it a moment ago: it is registered, so the signal reaches it.
+                running.Cancel(record.RunId!);
                 pipelineEnded = true;
                 continue;
             }
+            await db.Projects.Where(p => p.Id == project.Id)
+                .ExecuteUpdateAsync(set => set.SetProperty(p => p.Status, ProjectStatus.Cancelled).SetProperty(p => p.UpdatedAt, now), cancellationToken);
             record.Status = StageStatus.Cancelled;
-            record.Error = "Cancelled";
-            record.FinishedAt = clock.GetUtcNow();
-            project.Status = ProjectStatus.Cancelled;
-            project.UpdatedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(cancellationToken);
             await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Cancelled, "Cancelled", cancellationToken);
-            if (!pipelineEnded && record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId)
+            if (!pipelineEnded && InPipeline(project, record))
             {
                 pipelineEnded = true;
                 await PublishPipelineCancelledAsync(project, cancellationToken);
@@ -123,35 +152,44 @@ public sealed class PipelineService(
     }
 
     /// <summary>
-    /// At start-up no stage may stay queued or processing without a job: each is queued again as a
-    /// new run, or failed for good once it has used its attempts.
+    /// No stage may stay queued or processing without a live server behind it. Runs whose owner's lease
+    /// ran out (or, at start-up of a lone server, every interrupted run) are claimed by this server and
+    /// queued again as a new run, or failed for good once they have used their attempts.
     /// </summary>
-    public async Task RecoverAsync(CancellationToken cancellationToken)
+    public async Task RecoverAsync(bool atStartUp, CancellationToken cancellationToken)
     {
-        var interrupted = await db.Stages.Where(s => s.Status == StageStatus.Queued || s.Status == StageStatus.Processing)
-            .Select(s => s.ProjectId).Distinct().ToListAsync(cancellationToken);
-        foreach (var projectId in interrupted)
+        var now = clock.GetUtcNow();
+        var takeAll = atStartUp && options.Value.RecoverAllAtStart;
+        var active = await db.Stages.AsNoTracking()
+            .Where(s => s.Status == StageStatus.Queued || s.Status == StageStatus.Processing)
+            .ToListAsync(cancellationToken);
+        foreach (var orphan in active.Where(s => takeAll || s.Owner is null || s.LeaseUntil is null || s.LeaseUntil < now))
         {
-            var project = await db.FindProjectAsync(projectId, cancellationToken);
-            foreach (var record in project!.Stages.Where(s => s.IsActive))
+            if (!await ownership.ClaimAsync(orphan, cancellationToken))
             {
-                if (record.Attempts >= options.Value.MaxAttempts)
-                {
-                    logger.LogWarning("Stage {Stage} of project {ProjectId} was interrupted {Attempts} times; failing it", record.Stage, projectId, record.Attempts);
-                    record.Status = StageStatus.Failed;
-                    record.Error = $"The run was interrupted {record.Attempts} times (the server stopped while it ran) and has used its {options.Value.MaxAttempts} allowed attempts.";
-                    record.FinishedAt = clock.GetUtcNow();
-                    await db.SaveChangesAsync(cancellationToken);
-                    var reporter = new StageReporter(publisher, projectId, record);
-                    await reporter.StageUpdateAsync(StageStatus.Failed, record.Error, cancellationToken);
-                    await reporter.ErrorAsync(record.Error, cancellationToken);
-                    await AfterStageAsync(project, record, cancellationToken);
-                }
-                else
-                {
-                    logger.LogInformation("Resuming stage {Stage} of project {ProjectId} after a restart", record.Stage, projectId);
-                    await QueueAsync(project, record, record.PipelineRunId, record.Force, cancellationToken);
-                }
+                continue; // another server took it first
+            }
+            db.ChangeTracker.Clear();
+            var project = await db.FindProjectAsync(orphan.ProjectId, cancellationToken);
+            var record = project!.Stage(orphan.Stage);
+            if (record.Attempts >= options.Value.MaxAttempts)
+            {
+                logger.LogWarning("Stage {Stage} of project {ProjectId} was interrupted {Attempts} times; failing it", record.Stage, project.Id, record.Attempts);
+                record.Status = StageStatus.Failed;
+                record.Error = $"The run was interrupted {record.Attempts} times (the server stopped while it ran) and has used its {options.Value.MaxAttempts} allowed attempts.";
+                record.FinishedAt = clock.GetUtcNow();
+                record.Owner = null;
+                ApplyOutcome(project, record);
+                await db.SaveChangesAsync(cancellationToken);
+                var reporter = new StageReporter(publisher, project.Id, record);
+                await reporter.StageUpdateAsync(StageStatus.Failed, record.Error, cancellationToken);
+                await reporter.ErrorAsync(record.Error, cancellationToken);
+                await AfterStageAsync(project, record, cancellationToken);
+            }
+            else
+            {
+                logger.LogInformation("Resuming stage {Stage} of project {ProjectId}, interrupted when its server stopped", record.Stage, project.Id);
+                await QueueAsync(project, record, record.PipelineRunId, record.Force, cancellationToken);
             }
         }
     }
@@ -179,6 +217,15 @@ public sealed class PipelineService(
 
     private async Task AdvanceAsync(Project project, int fromIndex, CancellationToken cancellationToken)
     {
+        if (await db.Projects.AsNoTracking().Where(p => p.Id == project.Id).Select(p => p.CancelRequested).SingleAsync(cancellationToken))
+        {
+            logger.LogInformation("Pipeline of project {ProjectId} cancelled between stages", project.Id);
+            project.Status = ProjectStatus.Cancelled;
+            project.UpdatedAt = clock.GetUtcNow();
+            await db.SaveChangesAsync(cancellationToken);
+            await PublishPipelineCancelledAsync(project, cancellationToken);
+            return;
+        }
         for (var i = fromIndex; i < StageNames.All.Count; i++)
         {
             var record = project.Stage(StageNames.All[i]);
@@ -211,6 +258,7 @@ public sealed class PipelineService(
         record.Status = StageStatus.Queued;
         record.Progress = 0;
         record.Error = null;
+        ownership.Take(record);
         project.Status = ProjectStatus.Running;
         project.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);

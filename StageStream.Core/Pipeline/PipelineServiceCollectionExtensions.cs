@@ -18,6 +18,8 @@ public static class PipelineServiceCollectionExtensions
         ProviderRegistry.Configure(services);
         services.AddSingleton<RunningStages>();
         services.AddSingleton<WorkLimiter>();
+        services.AddSingleton<ServerIdentity>();
+        services.AddScoped<RunOwnership>();
         services.AddScoped<ProjectService>();
         services.AddScoped<PipelineService>();
         services.AddScoped<StageRunner>();

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
 using StageStream.Core.Events;
@@ -34,7 +35,7 @@ public sealed class StageRunner(
         }
 
         var executor = executors.Single(e => e.Stage == request.Stage);
-        var reporter = new StageReporter(publisher, project.Id, record);
+        // Registered before the run is claimed, so a cancel request always finds it one way or the other.
         var cancellation = running.Start(request.RunId, hostStopping);
         var token = cancellation.Token;
         var watch = Stopwatch.StartNew();
@@ -42,25 +43,38 @@ public sealed class StageRunner(
         try
         {
             slot = await limiter.AcquireAsync(StageNames.KindOf(request.Stage), token);
+            if (!await ClaimAsync(request, token))
+            {
+                await db.Entry(record).ReloadAsync(token);
+                if (record.Status == StageStatus.Queued && record.RunId == request.RunId)
+                {
+                    // Queued just as the project was cancelled: it ends here, never started.
+                    throw new OperationCanceledException(token);
+                }
+                logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} was cancelled or replaced before it started", request.RunId, request.ProjectId, request.Stage);
+                return;
+            }
+            db.ChangeTracker.Clear();
+            project = (await db.FindProjectAsync(request.ProjectId, token))!;
+            record = project.Stage(request.Stage);
             logger.LogInformation("Stage {Stage} of project {ProjectId} started (run {RunId}, attempt {Attempt})",
-                request.Stage, project.Id, request.RunId, record.Attempts + 1);
-            record.Status = StageStatus.Processing;
-            record.Attempts++;
-            record.Progress = 0;
-            record.Error = null;
-            record.StartedAt = clock.GetUtcNow();
-            record.FinishedAt = null;
+                request.Stage, project.Id, request.RunId, record.Attempts);
             project.Status = ProjectStatus.Running;
             project.UpdatedAt = clock.GetUtcNow();
             await db.SaveChangesAsync(token);
+            var reporter = new StageReporter(publisher, project.Id, record);
             await reporter.StageUpdateAsync(StageStatus.Processing, "Started", token);
 
             var context = new StageContext(project, record, db, reporter, data, options.Value);
             var outcome = await executor.ExecuteAsync(context, token);
+            // A cancel that came as the work finished still wins: nothing after this point checks the token.
+            token.ThrowIfCancellationRequested();
 
             record.Status = StageStatus.Completed;
+            record.Owner = null;
             record.Progress = 100;
             record.FinishedAt = clock.GetUtcNow();
+            pipeline.ApplyOutcome(project, record);
             await db.SaveChangesAsync(CancellationToken.None);
             await reporter.StageUpdateAsync(StageStatus.Completed, "Completed", CancellationToken.None);
             await reporter.DoneAsync(outcome, CancellationToken.None);
@@ -69,31 +83,31 @@ public sealed class StageRunner(
         }
         catch (OperationCanceledException) when (hostStopping.IsCancellationRequested)
         {
-            // The server is stopping: leave the run queued, start-up recovery resumes it.
+            // The server is stopping: the run goes back to the queue, released, and the next start resumes it.
             logger.LogWarning("Stage {Stage} of project {ProjectId} interrupted by shutdown after {Elapsed} ms; it resumes at the next start",
                 request.Stage, project.Id, watch.ElapsedMilliseconds);
-            record.Status = StageStatus.Queued;
-            await db.SaveChangesAsync(CancellationToken.None);
+            await RecordEndAsync(project, record, StageStatus.Queued, error: null);
         }
-        catch (OperationCanceledException)
+        catch (OperationCanceledException ex) when (token.IsCancellationRequested || ex.CancellationToken == token)
         {
             logger.LogInformation("Stage {Stage} of project {ProjectId} cancelled after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
-            record.Status = StageStatus.Cancelled;
-            record.Error = "Cancelled";
-            record.FinishedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(CancellationToken.None);
-            await reporter.StageUpdateAsync(StageStatus.Cancelled, "Cancelled", CancellationToken.None);
+            (project, record) = await RecordEndAsync(project, record, StageStatus.Cancelled, "Cancelled");
+            await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Cancelled, "Cancelled", CancellationToken.None);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
         }
         catch (Exception ex)
         {
+            if (ex is DbUpdateConcurrencyException && await WasEndedElsewhereAsync(request))
+            {
+                // Cancelled by a server that does not run it: that server recorded and published the end.
+                logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} was ended by another server; stopping", request.RunId, request.ProjectId, request.Stage);
+                return;
+            }
             logger.LogError(ex, "Stage {Stage} of project {ProjectId} failed after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
-            record.Status = StageStatus.Failed;
-            record.Error = ex.Message;
-            record.FinishedAt = clock.GetUtcNow();
-            await db.SaveChangesAsync(CancellationToken.None);
-            await reporter.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None);
-            await reporter.ErrorAsync(ex.Message, CancellationToken.None);
+            (project, record) = await RecordEndAsync(project, record, StageStatus.Failed, ex.Message);
+            var failed = new StageReporter(publisher, project.Id, record);
+            await failed.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None);
+            await failed.ErrorAsync(ex.Message, CancellationToken.None);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
         }
         finally
@@ -101,5 +115,69 @@ public sealed class StageRunner(
             slot?.Dispose();
             running.Finish(request.RunId);
         }
+    }
+
+    /// <summary>
+    /// Records how a run ended that did not complete. If the executor left changes the database refuses,
+    /// they are dropped and the end is recorded on a fresh copy, so a run never stays processing.
+    /// </summary>
+    private async Task<(Project Project, StageRecord Record)> RecordEndAsync(Project project, StageRecord record, StageStatus status, string? error)
+    {
+        void Apply(Project p, StageRecord r)
+        {
+            r.Status = status;
+            r.Error = error;
+            r.Owner = null;
+            r.LeaseUntil = null;
+            if (status != StageStatus.Queued)
+            {
+                r.FinishedAt = clock.GetUtcNow();
+                pipeline.ApplyOutcome(p, r);
+            }
+        }
+
+        Apply(project, record);
+        try
+        {
+            await db.SaveChangesAsync(CancellationToken.None);
+            return (project, record);
+        }
+        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException)
+        {
+            logger.LogError(ex, "Saving the end of stage {Stage} of project {ProjectId} failed; recording it without the run's other changes", record.Stage, project.Id);
+            db.ChangeTracker.Clear();
+            var fresh = await db.FindProjectAsync(project.Id, CancellationToken.None)
+                ?? throw new InvalidOperationException($"Project {project.Id} disappeared while its stage ran.", ex);
+            var freshRecord = fresh.Stage(record.Stage);
+            Apply(fresh, freshRecord);
+            await db.SaveChangesAsync(CancellationToken.None);
+            return (fresh, freshRecord);
+        }
+    }
+
+    /// <summary>Queued to processing, only if the run is still the queued one (not cancelled or replaced meanwhile).</summary>
+    private async Task<bool> ClaimAsync(StageRunRequest request, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        var claimed = await db.Stages
+            .Where(s => s.ProjectId == request.ProjectId && s.Stage == request.Stage && s.RunId == request.RunId && s.Status == StageStatus.Queued
+                && !db.Projects.Any(p => p.Id == request.ProjectId && p.CancelRequested))
+            .ExecuteUpdateAsync(set => set
+                .SetProperty(s => s.Status, StageStatus.Processing)
+                .SetProperty(s => s.Attempts, s => s.Attempts + 1)
+                .SetProperty(s => s.Progress, 0)
+                .SetProperty(s => s.Error, (string?)null)
+                .SetProperty(s => s.StartedAt, now)
+                .SetProperty(s => s.FinishedAt, (DateTimeOffset?)null), cancellationToken);
+        return claimed == 1;
+    }
+
+    private async Task<bool> WasEndedElsewhereAsync(StageRunRequest request)
+    {
+        var current = await db.Stages.AsNoTracking()
+            .Where(s => s.ProjectId == request.ProjectId && s.Stage == request.Stage)
+            .Select(s => new { s.RunId, s.Status })
+            .SingleAsync();
+        return current.RunId != request.RunId || current.Status != StageStatus.Processing;
     }
 }

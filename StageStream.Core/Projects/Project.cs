@@ -23,6 +23,12 @@ public sealed class Project
     public string? PipelineRunId { get; set; }
     public bool PipelineForce { get; set; }
 
+    /// <summary>
+    /// Set by a cancel request, cleared by the next start. Read fresh before the pipeline queues its next
+    /// stage, so a cancel that arrives between two stages still stops the pipeline.
+    /// </summary>
+    public bool CancelRequested { get; set; }
+
     public List<StageRecord> Stages { get; init; } = [];
     public List<Shot> Shots { get; init; } = [];
 

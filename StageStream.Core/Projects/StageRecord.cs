@@ -22,6 +22,12 @@ public sealed class StageRecord
     public string? PipelineRunId { get; set; }
     public bool Force { get; set; }
 
+    /// <summary>The server process that queued or runs this run (see <see cref="Pipeline.RunOwnership"/>).</summary>
+    public string? Owner { get; set; }
+
+    /// <summary>Until when <see cref="Owner"/> holds the run; the owner renews it while the run is queued or processing.</summary>
+    public DateTimeOffset? LeaseUntil { get; set; }
+
     /// <summary>Which provider made the output ("offline", "openai", ...).</summary>
     public string? Provider { get; set; }
 

@@ -140,6 +140,19 @@ public sealed class PipelineTests
     }
 
     [Fact]
+    public async Task OfSimultaneousPipelineStartsExactlyOneIsAccepted()
+    {
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["Providers:Offline:TokensPerSecond"] = "20" });
+        var projectId = await CreateProjectAsync(app);
+
+        var answers = await Task.WhenAll(Enumerable.Range(0, 6).Select(_ => app.Client.PostAsync($"/api/v1/projects/{projectId}/pipeline/run", null)));
+
+        Assert.Single(answers, a => a.StatusCode == HttpStatusCode.Accepted);
+        Assert.All(answers.Where(a => a.StatusCode != HttpStatusCode.Accepted), a => Assert.Equal(HttpStatusCode.Conflict, a.StatusCode));
+        await app.Client.PostAsync($"/api/v1/projects/{projectId}/cancel", null);
+    }
+
+    [Fact]
     public async Task RunningAStageThatIsAlreadyRunningIs409AndChangesNothing()
     {
         await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["Providers:Offline:TokensPerSecond"] = "20" });

@@ -63,6 +63,42 @@ public sealed class RestartTests : IDisposable
         Assert.Contains("interrupted 3 times", rewriteStage.GetProperty("error").GetString());
     }
 
+    [Fact]
+    public async Task AServerLeavesAnotherServersLiveRunAloneAndTakesItOverWhenItsLeaseRunsOut()
+    {
+        var shared = new Dictionary<string, string?> { ["Pipeline:RecoverAllAtStart"] = "false", ["Pipeline:LeaseSeconds"] = "3" };
+        string projectId;
+        await using (var first = await TestApp.StartAsync(shared, _data))
+        {
+            projectId = await PipelineTests.CreateProjectAsync(first);
+            await first.WithScopeAsync<StageStreamDbContext, int>(async db =>
+            {
+                var rewrite = await db.Stages.SingleAsync(s => s.ProjectId == projectId && s.Stage == StageNames.Rewrite);
+                rewrite.Status = StageStatus.Processing;
+                rewrite.Attempts = 1;
+                rewrite.RunId = Project.NewId();
+                rewrite.Owner = "another-server";
+                rewrite.LeaseUntil = DateTimeOffset.UtcNow.AddSeconds(4);
+                return await db.SaveChangesAsync();
+            });
+        }
+
+        await using var second = await TestApp.StartAsync(shared, _data);
+        var atStart = await second.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
+        Assert.Equal("processing", atStart.GetProperty("stages")[0].GetProperty("status").GetString());
+
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        JsonElement rewriteStage;
+        do
+        {
+            await Task.Delay(200);
+            rewriteStage = (await second.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}")).GetProperty("stages")[0];
+        }
+        while (rewriteStage.GetProperty("status").GetString() != "completed" && DateTime.UtcNow < deadline);
+        Assert.Equal("completed", rewriteStage.GetProperty("status").GetString());
+        Assert.Equal(2, rewriteStage.GetProperty("attempts").GetInt32());
+    }
+
     private static async Task<JsonElement> WaitForStatusAsync(TestApp app, string projectId, string status, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;

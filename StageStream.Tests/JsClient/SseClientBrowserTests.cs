@@ -177,9 +177,10 @@ public sealed class SseClientBrowserTests(JsClientBrowser browser, ITestOutputHe
         var reconnecting = events.Where(e => e.Name == "reconnecting").ToList();
         Assert.Equal([1, 2, 3], reconnecting.Select(r => r.Data.GetProperty("attempt").GetInt32()));
         Assert.Equal([1000, 2000, 3000], reconnecting.Select(r => r.Data.GetProperty("delay").GetInt32()));
-        Assert.Equal(
-            [true, true, true, false],
-            events.Where(e => e.Name == "transport_error").Select(e => e.Data.GetProperty("willRetry").GetBoolean()));
+        var failures = events.Where(e => e.Name == "transport_error").ToList();
+        Assert.Equal([true, true, true, false], failures.Select(e => e.Data.GetProperty("willRetry").GetBoolean()));
+        // While a reconnect is pending the client reports CONNECTING, then CLOSED once it gives up.
+        Assert.Equal([0, 0, 0, 2], failures.Select(e => e.ReadyState));
         Assert.DoesNotContain(events, e => e.Name == "error");
 
         Assert.Equal("close", events[^1].Name);
@@ -245,12 +246,15 @@ public sealed class SseClientBrowserTests(JsClientBrowser browser, ITestOutputHe
         });
         var plain = Define("p-errors");
         var legacy = Define("p-errors-legacy");
+        var noRetry = Define("p-errors-no-retry");
 
         await StartAsync("errors", "stage", "p-errors", new { baseUrl = Server.StreamBaseUrl, retryDelays = new[] { 100 } });
         await StartAsync("legacy", "stage", "p-errors-legacy",
             new { baseUrl = Server.StreamBaseUrl, retryDelays = new[] { 100 }, legacyErrors = true });
+        await StartAsync("no-retry", "stage", "p-errors-no-retry", new { baseUrl = Server.StreamBaseUrl, autoReconnect = false });
         await WaitForCloseAsync("errors");
         await WaitForCloseAsync("legacy");
+        await WaitForCloseAsync("no-retry");
 
         // Default: `error` is only the server's message; the dropped connection is a transport_error.
         var events = await EventsAsync("errors");
@@ -270,6 +274,14 @@ public sealed class SseClientBrowserTests(JsClientBrowser browser, ITestOutputHe
         Assert.Equal(["error", "transport_error"], legacyEvents.Where(e => e.Name == "error").Select(e => e.Type));
         Assert.Single(legacyEvents, e => e.Name == "transport_error");
         Assert.Equal("stream_end", legacyEvents[^1].Data.GetProperty("reason").GetString());
+
+        // autoReconnect: false: the same drop ends the session, and close still fires.
+        var noRetryEvents = await EventsAsync("no-retry");
+        Assert.Single(noRetry.Connections);
+        Assert.Single(noRetryEvents, e => e.Name == "error");
+        Assert.False(Assert.Single(noRetryEvents, e => e.Name == "transport_error").Data.GetProperty("willRetry").GetBoolean());
+        Assert.Equal("close", noRetryEvents[^1].Name);
+        Assert.Equal("connection_lost", noRetryEvents[^1].Data.GetProperty("reason").GetString());
     }
 
     [Fact]

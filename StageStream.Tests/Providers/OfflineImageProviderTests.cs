@@ -17,7 +17,7 @@ public sealed class OfflineImageProviderTests
     {
         using var bitmap = SKBitmap.Decode(png);
         var count = 0;
-        for (var y = (int)(bitmap.Height * 0.2); y < bitmap.Height * 0.88; y++)
+        for (var y = (int)(bitmap.Height * 0.19); y < bitmap.Height * 0.83; y++)
         {
             for (var x = 0; x < bitmap.Width; x++)
             {

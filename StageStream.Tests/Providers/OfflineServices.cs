@@ -14,7 +14,15 @@ internal static class OfflineServices
         var values = new Dictionary<string, string?> { ["Providers:Offline:TokensPerSecond"] = "0" };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
-            values[key] = value;
+            // null removes a setting, to see the default.
+            if (value is null)
+            {
+                values.Remove(key);
+            }
+            else
+            {
+                values[key] = value;
+            }
         }
         var services = new ServiceCollection();
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(values).Build());

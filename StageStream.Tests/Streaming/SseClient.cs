@@ -134,9 +134,16 @@ public sealed class SseClient : IAsyncDisposable
     /// <summary>The next frame that carries data (heartbeat comments are skipped but kept in <see cref="Received"/>).</summary>
     public async Task<SseFrame> ReadMessageAsync(TimeSpan? timeout = null)
     {
+        // One deadline for the message: heartbeats must not keep a silent stream waiting forever.
+        var deadline = DateTime.UtcNow + (timeout ?? TimeSpan.FromSeconds(30));
         while (true)
         {
-            var frame = await ReadFrameAsync(timeout) ?? throw new InvalidOperationException(
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                throw new TimeoutException($"No message within {timeout ?? TimeSpan.FromSeconds(30)}, only heartbeats; received so far: {Received.Count} frames.");
+            }
+            var frame = await ReadFrameAsync(left) ?? throw new InvalidOperationException(
                 $"The stream ended while a message was expected; received: {string.Join(", ", Received.Select(f => f.Type ?? ": " + string.Join(' ', f.Comments)))}");
             if (!frame.IsComment)
             {

@@ -322,4 +322,24 @@ public sealed class SseProtocolTests
         await clients[2].DisposeAsync();
         await StreamTestSupport.WaitUntilAsync(() => hub.SubscriberCount == 0, TimeSpan.FromSeconds(3), "every subscription is released");
     }
+    [Fact]
+    public async Task ServerStoppingEndsOpenStreamsWithoutStreamEndSoClientsReconnect()
+    {
+        await using var app = await TestApp.StartAsync();
+        var projectId = await StreamTestSupport.CreateProjectAsync(app.Client);
+        await using var sse = await SseClient.OpenAsync(app.BaseAddress, $"/api/v1/sse/projects/{projectId}/");
+        Assert.Equal("connected", (await sse.ReadMessageAsync(Wait)).Type);
+
+        var stopping = System.Diagnostics.Stopwatch.StartNew();
+        var stop = app.StopAsync();
+        var rest = new List<SseFrame>();
+        while (await sse.ReadFrameAsync(TimeSpan.FromSeconds(10)) is { } frame)
+        {
+            rest.Add(frame);
+        }
+        await stop;
+        // Kestrel would otherwise wait out its shutdown timeout for the open stream.
+        Assert.True(stopping.Elapsed < TimeSpan.FromSeconds(10), $"Stopping took {stopping.Elapsed}.");
+        Assert.DoesNotContain(rest, f => f.Type == "stream_end");
+    }
 }

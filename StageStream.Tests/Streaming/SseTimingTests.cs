@@ -65,8 +65,10 @@ public sealed class SseTimingTests
         Assert.Equal(["connected", "stream_end"], allMessages.Select(m => m.Type));
         Assert.Equal("idle_timeout", allMessages[^1].Str("message"));
         Assert.Equal(allMessages[0].IdNumber, allMessages[^1].IdNumber);
+        var singleElapsed = await singleEnd;
         Assert.InRange(allElapsed, TimeSpan.FromSeconds(2.8), TimeSpan.FromSeconds(6));
-        Assert.InRange(await singleEnd, TimeSpan.FromSeconds(1.3), TimeSpan.FromSeconds(2.8));
+        Assert.True(singleElapsed >= TimeSpan.FromSeconds(1.3), $"The single-stage stream idled out after {singleElapsed}.");
+        Assert.True(singleElapsed < allElapsed - TimeSpan.FromSeconds(0.8), $"Single-stage stream ended after {singleElapsed}, all-stages after {allElapsed}.");
         Assert.Contains(all.Received, f => f.IsComment);
     }
 

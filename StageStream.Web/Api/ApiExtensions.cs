@@ -1,4 +1,6 @@
+using System.Text.Encodings.Web;
 using System.Text.Json;
+using System.Text.Unicode;
 using System.Text.Json.Serialization;
 using Microsoft.Extensions.FileProviders;
 using StageStream.Core.Persistence;
@@ -13,6 +15,8 @@ public static class ApiExtensions
         builder.Services.ConfigureHttpJsonOptions(options =>
         {
             options.SerializerOptions.PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower;
+            // Chinese stories stay readable; HTML-sensitive characters are still escaped.
+            options.SerializerOptions.Encoder = JavaScriptEncoder.Create(UnicodeRanges.All);
             options.SerializerOptions.Converters.Add(new JsonStringEnumConverter(JsonNamingPolicy.SnakeCaseLower));
         });
         // Malformed JSON reaches the exception handler as BadHttpRequestException and becomes a 400 problem.

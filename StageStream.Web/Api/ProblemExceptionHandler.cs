@@ -1,5 +1,6 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
+using Microsoft.EntityFrameworkCore;
 using StageStream.Core.Projects;
 
 namespace StageStream.Web.Api;
@@ -15,6 +16,8 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             ConflictException e => (StatusCodes.Status409Conflict, e.Title, e.Message),
             InvalidInputException { TooLarge: true } e => (StatusCodes.Status413PayloadTooLarge, e.Title, e.Message),
             InvalidInputException e => (StatusCodes.Status400BadRequest, e.Title, e.Message),
+            DbUpdateConcurrencyException => (StatusCodes.Status409Conflict, "Changed meanwhile",
+                "Another request started, cancelled or changed this project at the same moment. Reload it and try again."),
             BadHttpRequestException e when e.StatusCode == StatusCodes.Status413PayloadTooLarge =>
                 (StatusCodes.Status413PayloadTooLarge, "Request too large", e.Message),
             BadHttpRequestException e => (e.StatusCode, "Malformed request", Describe(e)),

@@ -1,14 +1,38 @@
+using Microsoft.AspNetCore.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Diagnostics.HealthChecks;
+
 namespace StageStream.Web.Health;
 
+/// <summary>
+/// <c>/health</c> and <c>/health/ready</c>: the database, Redis (when configured), the Quartz scheduler and
+/// ffmpeg. <c>/health/live</c>: only what a restart would fix (the process answers, the scheduler runs), so an
+/// outage of a shared dependency never restarts every instance at once.
+/// </summary>
 public static class HealthExtensions
 {
+    public const string Ready = "ready";
+    public const string Live = "live";
+
     public static void AddHealth(this WebApplicationBuilder builder)
     {
-        builder.Services.AddHealthChecks();
+        builder.Services.AddHealthChecks()
+            .AddCheck("self", () => HealthCheckResult.Healthy("The process is serving requests."), tags: [Live])
+            .AddCheck<DatabaseHealthCheck>("database", tags: [Ready])
+            .AddCheck<SchedulerHealthCheck>("scheduler", tags: [Ready, Live])
+            .AddCheck<FfmpegHealthCheck>("ffmpeg", tags: [Ready]);
     }
 
     public static void MapHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/health");
+        app.MapHealthChecks("/health", Options(_ => true));
+        app.MapHealthChecks("/health/ready", Options(check => check.Tags.Contains(Ready)));
+        app.MapHealthChecks("/health/live", Options(check => check.Tags.Contains(Live)));
     }
+
+    private static HealthCheckOptions Options(Func<HealthCheckRegistration, bool> predicate) => new()
+    {
+        Predicate = predicate,
+        ResponseWriter = HealthResponseWriter.WriteAsync,
+        AllowCachingResponses = false,
+    };
 }

@@ -25,13 +25,19 @@ public static class PipelineHostingExtensions
     public static void AddPipeline(this WebApplicationBuilder builder)
     {
         builder.Services.AddStagePipeline();
-        builder.Services.AddSingleton<IStageQueue, QuartzStageQueue>();
-        builder.Services.AddQuartz(quartz =>
+        // A lone server (no Redis to share events with others) owns every run it finds at start-up.
+        builder.Services.PostConfigure<PipelineOptions>(options =>
         {
-            var pipeline = builder.Configuration.GetSection(PipelineOptions.Section).Get<PipelineOptions>() ?? new PipelineOptions();
-            // Jobs wait for their kind's slot inside the job, so the pool must hold them all.
-            quartz.UseDefaultThreadPool(pool => pool.MaxConcurrency = pipeline.LlmConcurrency + pipeline.ImageConcurrency + pipeline.VideoConcurrency + 4);
+            if (builder.Configuration[$"{PipelineOptions.Section}:{nameof(PipelineOptions.RecoverAllAtStart)}"] is null)
+            {
+                options.RecoverAllAtStart = string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis"));
+            }
         });
+        builder.Services.AddHostedService<RunLeaseService>();
+        builder.Services.AddSingleton<IStageQueue, QuartzStageQueue>();
+        // Jobs wait asynchronously for their kind's slot (WorkLimiter), so a backlog of one kind must not fill
+        // the pool and hold back the others: the pool is sized far above the work limits.
+        builder.Services.AddQuartz(quartz => quartz.UseDefaultThreadPool(pool => pool.MaxConcurrency = 256));
         builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
     }
 
@@ -42,6 +48,6 @@ public static class PipelineHostingExtensions
         var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
         await db.Database.MigrateAsync(cancellationToken);
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<PipelineService>().RecoverAsync(cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<PipelineService>().RecoverAsync(atStartUp: true, cancellationToken);
     }
 }

@@ -1,4 +1,5 @@
 using StageStream.Core.Providers.Offline;
+using StageStream.Core.Providers.OpenAI;
 
 namespace StageStream.Web.Providers;
 
@@ -8,5 +9,6 @@ public static class ProviderExtensions
     public static void AddProviders(this WebApplicationBuilder builder)
     {
         builder.Services.AddOfflineProviders();
+        builder.Services.AddOpenAIProviders();
     }
 }

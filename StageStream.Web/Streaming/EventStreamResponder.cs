@@ -132,9 +132,17 @@ public sealed class EventStreamResponder(
         private readonly CancellationTokenSource _flushStop = CancellationTokenSource.CreateLinkedTokenSource(stopping, subscription.CutOff);
         private readonly TimeSpan _heartbeat = options.Heartbeat;
         private readonly TimeSpan _idleTimeout = options.IdleTimeout(subscription.Stage);
+        // A replay comes out of the iterator without waiting; flushing every so many bytes keeps it
+        // from piling up in memory in front of a slow client.
+        private const int FlushThreshold = 64 * 1024;
+
         private long _lastWrite;
         private long _lastMessage;
         private bool _unflushed;
+        private long _unflushedBytes;
+        // Not subscription.LastId: at an idle timeout a read may just have taken an event that was
+        // never written, and stream_end must not let a resume skip it.
+        private long _lastWrittenId = subscription.StartId;
 
         public async Task RunAsync()
         {
@@ -171,9 +179,16 @@ public sealed class EventStreamResponder(
                     {
                         break;
                     }
-                    _writer.Write(events.Current.Frame.Span);
+                    var frame = events.Current.Frame;
+                    _writer.Write(frame.Span);
+                    _lastWrittenId = events.Current.Id;
                     _unflushed = true;
+                    _unflushedBytes += frame.Length;
                     _lastWrite = _lastMessage = clock.GetTimestamp();
+                    if (_unflushedBytes >= FlushThreshold)
+                    {
+                        await FlushAsync();
+                    }
                 }
             }
             finally
@@ -260,6 +275,7 @@ public sealed class EventStreamResponder(
             }
             stopping.ThrowIfCancellationRequested();
             _unflushed = false;
+            _unflushedBytes = 0;
         }
 
         private byte[] ConnectedFrame() => SseFormat.Frame(subscription.StartId, json =>
@@ -279,7 +295,7 @@ public sealed class EventStreamResponder(
         });
 
         /// <summary><c>stream_end</c> carries the last event's id, so a reconnect from it is answered with 204.</summary>
-        private byte[] StreamEndFrame(string reason) => SseFormat.Frame(subscription.LastId, json =>
+        private byte[] StreamEndFrame(string reason) => SseFormat.Frame(_lastWrittenId, json =>
         {
             json.WriteStartObject();
             json.WriteString("type", EventTypes.StreamEnd);

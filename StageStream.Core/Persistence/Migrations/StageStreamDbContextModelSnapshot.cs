@@ -22,6 +22,9 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
 
@@ -41,6 +44,7 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("PipelineRunId")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RewriteProvider")
@@ -142,6 +146,12 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<bool>("Force")
                         .HasColumnType("INTEGER");
 
+                    b.Property<long?>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("PipelineRunId")
                         .HasColumnType("TEXT");
 
@@ -167,6 +177,7 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");

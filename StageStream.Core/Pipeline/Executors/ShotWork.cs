@@ -29,7 +29,8 @@ internal static class ShotWork
                 await context.SaveAsync(cancellationToken);
                 await context.Report.ItemCompletedAsync(itemType, shot.Sequence, metadata, cancellationToken);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException and not MissingDependencyException)
+            // A timeout inside one shot's work fails that shot; only the run's own cancellation stops the stage.
+            catch (Exception ex) when (ex is not MissingDependencyException && !(ex is OperationCanceledException && cancellationToken.IsCancellationRequested))
             {
                 shot.Error = ex.Message;
                 firstError ??= ex.Message;

@@ -104,6 +104,7 @@ public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> log
             start.ArgumentList.Add(argument);
         }
 
+        logger.LogDebug("Running {Tool} {Arguments}", tool, string.Join(' ', arguments));
         using var process = new Process { StartInfo = start };
         try
         {
@@ -113,7 +114,6 @@ public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> log
         {
             throw new MissingDependencyException($"{tool} could not be started ({ex.Message}). {InstallHint}");
         }
-        logger.LogDebug("Started {Tool} (pid {Pid})", tool, process.Id);
         // Both pipes are drained while the process runs, or a chatty process blocks on a full pipe.
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
         var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);

@@ -34,7 +34,8 @@ public sealed class FfmpegFilmAssembler(Ffmpeg ffmpeg, IOptions<OfflineOptions> 
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outputPath))!);
         var part = outputPath + ".part";
-        var list = outputPath + ".concat.txt";
+        // Outside the served media folder: the list names the server's absolute paths.
+        var list = Path.Combine(Path.GetTempPath(), $"stagestream-{Guid.NewGuid():N}.concat.txt");
         try
         {
             if (uniform)

@@ -12,8 +12,11 @@ public sealed class FfmpegVideoProvider(Ffmpeg ffmpeg, IOptions<OfflineOptions> 
 {
     public const int FramesPerSecond = 25;
 
-    /// <summary>How far the moving shots zoom in; pans and tilts need a margin to travel across.</summary>
-    private const double Zoom = 1.2;
+    /// <summary>
+    /// How far the moving shots zoom in; pans and tilts need a margin to travel across. The offline frames keep their
+    /// text inside the middle 1/Zoom of the picture, so no move cuts it off.
+    /// </summary>
+    public const double Zoom = 1.15;
 
     public string Name => OfflineProvider.Name;
 

@@ -12,6 +12,9 @@ public sealed class OfflineImageProvider(OfflineFonts fonts) : IImageProvider
     public const int MinSize = 16;
     public const int MaxSize = 8192;
 
+    /// <summary>What a pan or tilt of the video stage may cut from each side (it zooms to 1.15 and travels the margin).</summary>
+    private const float SafeMargin = (float)(1 - 1 / FfmpegVideoProvider.Zoom);
+
     /// <summary>Closing marks that must not begin a line; they stay at the end of the line before.</summary>
     private const string NoLineStart = "，。！？；：、）》」』”’…,.!?;:)]";
 
@@ -70,9 +73,11 @@ public sealed class OfflineImageProvider(OfflineFonts fonts) : IImageProvider
             canvas.DrawRect(0, 0, width, height, vignette);
         }
 
+        // Everything written stays inside the part of the frame every camera move keeps in view.
         var label = $"SHOT {request.Sequence}/{Math.Max(request.Sequence, request.ShotCount)} · {request.ShotType.ToUpperInvariant()}";
-        DrawLabel(canvas, label, fonts.For(label), height / 22f, width * 0.05f, height * 0.06f, SKTextAlign.Left, 220);
-        DrawLabel(canvas, "offline", fonts.Latin ?? fonts.Cjk, height / 30f, width * 0.97f, height * 0.97f, SKTextAlign.Right, 150, bottom: true);
+        DrawLabel(canvas, label, fonts.For(label), height / 22f, width * SafeMargin, height * SafeMargin, SKTextAlign.Left, 220);
+        DrawLabel(canvas, "offline", fonts.Latin ?? fonts.Cjk, height / 30f, width * (1 - SafeMargin), height * (1 - SafeMargin),
+            SKTextAlign.Right, 150, bottom: true);
         DrawNarration(canvas, request.Narration.Trim(), width, height);
 
         using var image = surface.Snapshot();
@@ -95,9 +100,9 @@ public sealed class OfflineImageProvider(OfflineFonts fonts) : IImageProvider
             return;
         }
         var face = fonts.For(text);
-        var boxWidth = width * 0.84f;
-        var boxTop = height * 0.2f;
-        var boxHeight = height * 0.68f;
+        var boxWidth = width * (1 - 2 * SafeMargin) * 0.94f;
+        var boxTop = height * (SafeMargin + 0.07f);
+        var boxHeight = height * (1 - 2 * SafeMargin - 0.12f);
         var minSize = Math.Max(8f, height / 40f);
 
         // The largest size at which the whole narration fits; below the minimum it is cut with an ellipsis.

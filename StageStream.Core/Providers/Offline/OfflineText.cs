@@ -152,8 +152,9 @@ internal static partial class OfflineText
             var wide = c switch { ',' => '，', '.' => '。', '!' => '！', '?' => '？', ';' => '；', ':' => '：', '(' => '（', ')' => '）', _ => c };
             if (wide != c)
             {
+                // Marks touching Chinese become full-width; those after Latin words ("Python.") and inside numbers stay.
                 var chineseContext = IsCjkOrPunctuation(previous) || IsCjk(next)
-                    || (c == '(' && IsCjk(next)) || (c is '!' or '?' && previous != '\0' && !char.IsAsciiLetterOrDigit(previous));
+                    || (c is '!' or '?' && previous != '\0' && !char.IsAsciiLetterOrDigit(previous));
                 var number = c is '.' or ',' or ':' && char.IsAsciiDigit(previous) && char.IsAsciiDigit(next);
                 if (chineseContext && !number)
                 {

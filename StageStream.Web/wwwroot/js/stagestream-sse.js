@@ -252,29 +252,30 @@ export class SSEClient {
       url: this.url,
       event,
     };
-    this._emit(SSE_CLIENT_EVENTS.TRANSPORT_ERROR, detail);
-    // Opt-in for code written against the old client, which reported connection errors on `error`.
-    if (this.options.legacyErrors) this._emit(SSE_EVENT_TYPES.ERROR, detail);
-    if (!this._active || this._es !== null) return; // a listener called disconnect() or connect()
 
+    const session = this._session;
+    let reconnecting = null;
     if (willRetry) {
+      // Scheduled before the listeners run, so getReadyState() says CONNECTING to them and a
+      // listener calling disconnect() or connect() cancels it.
       const delay = delays[Math.min(this.reconnectAttempts, delays.length - 1)] ?? 1000;
       this.reconnectAttempts++;
-      this._emit(SSE_CLIENT_EVENTS.RECONNECTING, {
-        attempt: this.reconnectAttempts,
-        maxRetries,
-        delay,
-        lastEventId: this.lastEventId,
-      });
-      if (!this._active || this._timer !== null || this._es !== null) return;
-      const session = this._session;
+      reconnecting = { attempt: this.reconnectAttempts, maxRetries, delay, lastEventId: this.lastEventId };
       this._timer = setTimeout(() => {
         this._timer = null;
         if (session === this._session && this._active) this._open();
       }, delay);
-      return;
     }
 
+    this._emit(SSE_CLIENT_EVENTS.TRANSPORT_ERROR, detail);
+    // Opt-in for code written against the old client, which reported connection errors on `error`.
+    if (this.options.legacyErrors && session === this._session) this._emit(SSE_EVENT_TYPES.ERROR, detail);
+    if (session !== this._session) return; // a listener called disconnect() or connect()
+
+    if (reconnecting) {
+      this._emit(SSE_CLIENT_EVENTS.RECONNECTING, reconnecting);
+      return;
+    }
     this._close(serverRefused
       ? CLOSE_REASONS.SERVER_CLOSED
       : autoReconnect ? CLOSE_REASONS.RETRIES_EXHAUSTED : CLOSE_REASONS.CONNECTION_LOST);

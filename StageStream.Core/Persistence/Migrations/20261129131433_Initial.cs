@@ -24,7 +24,8 @@ namespace StageStream.Core.Persistence.Migrations
                     RewriteProvider = table.Column<string>(type: "TEXT", nullable: true),
                     FinalVideoPath = table.Column<string>(type: "TEXT", nullable: true),
                     PipelineRunId = table.Column<string>(type: "TEXT", nullable: true),
-                    PipelineForce = table.Column<bool>(type: "INTEGER", nullable: false)
+                    PipelineForce = table.Column<bool>(type: "INTEGER", nullable: false),
+                    CancelRequested = table.Column<bool>(type: "INTEGER", nullable: false)
                 },
                 constraints: table =>
                 {
@@ -50,8 +51,7 @@ namespace StageStream.Core.Persistence.Migrations
                     CameraProvider = table.Column<string>(type: "TEXT", nullable: true),
                     ClipPath = table.Column<string>(type: "TEXT", nullable: true),
                     ClipProvider = table.Column<string>(type: "TEXT", nullable: true),
-                    Error = table.Column<string>(type: "TEXT", nullable: true),
-                    ProjectId1 = table.Column<string>(type: "TEXT", nullable: true)
+                    Error = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
                 {
@@ -62,11 +62,6 @@ namespace StageStream.Core.Persistence.Migrations
                         principalTable: "Projects",
                         principalColumn: "Id",
                         onDelete: ReferentialAction.Cascade);
-                    table.ForeignKey(
-                        name: "FK_Shots_Projects_ProjectId1",
-                        column: x => x.ProjectId1,
-                        principalTable: "Projects",
-                        principalColumn: "Id");
                 });
 
             migrationBuilder.CreateTable(
@@ -86,6 +81,8 @@ namespace StageStream.Core.Persistence.Migrations
                     RunId = table.Column<string>(type: "TEXT", nullable: true),
                     PipelineRunId = table.Column<string>(type: "TEXT", nullable: true),
                     Force = table.Column<bool>(type: "INTEGER", nullable: false),
+                    Owner = table.Column<string>(type: "TEXT", nullable: true),
+                    LeaseUntil = table.Column<long>(type: "INTEGER", nullable: true),
                     Provider = table.Column<string>(type: "TEXT", nullable: true)
                 },
                 constraints: table =>
@@ -108,11 +105,6 @@ namespace StageStream.Core.Persistence.Migrations
                 name: "IX_Shots_ProjectId_Sequence",
                 table: "Shots",
                 columns: new[] { "ProjectId", "Sequence" });
-
-            migrationBuilder.CreateIndex(
-                name: "IX_Shots_ProjectId1",
-                table: "Shots",
-                column: "ProjectId1");
 
             migrationBuilder.CreateIndex(
                 name: "IX_Stages_ProjectId_Stage",

@@ -10,7 +10,7 @@ using StageStream.Core.Persistence;
 namespace StageStream.Core.Persistence.Migrations
 {
     [DbContext(typeof(StageStreamDbContext))]
-    [Migration("20261129122355_Initial")]
+    [Migration("20261129131433_Initial")]
     partial class Initial
     {
         /// <inheritdoc />
@@ -24,6 +24,9 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<string>("Id")
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
+
+                    b.Property<bool>("CancelRequested")
+                        .HasColumnType("INTEGER");
 
                     b.Property<long>("CreatedAt")
                         .HasColumnType("INTEGER");
@@ -44,6 +47,7 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("PipelineRunId")
+                        .IsConcurrencyToken()
                         .HasColumnType("TEXT");
 
                     b.Property<string>("RewriteProvider")
@@ -109,9 +113,6 @@ namespace StageStream.Core.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
-                    b.Property<string>("ProjectId1")
-                        .HasColumnType("TEXT");
-
                     b.Property<int>("Sequence")
                         .HasColumnType("INTEGER");
 
@@ -124,8 +125,6 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");
-
-                    b.HasIndex("ProjectId1");
 
                     b.HasIndex("ProjectId", "Sequence");
 
@@ -149,6 +148,12 @@ namespace StageStream.Core.Persistence.Migrations
 
                     b.Property<bool>("Force")
                         .HasColumnType("INTEGER");
+
+                    b.Property<long?>("LeaseUntil")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Owner")
+                        .HasColumnType("TEXT");
 
                     b.Property<string>("PipelineRunId")
                         .HasColumnType("TEXT");
@@ -175,6 +180,7 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Status")
+                        .IsConcurrencyToken()
                         .IsRequired()
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
@@ -196,10 +202,6 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();
-
-                    b.HasOne("StageStream.Core.Projects.Project", null)
-                        .WithMany("ShotsInOrder")
-                        .HasForeignKey("ProjectId1");
                 });
 
             modelBuilder.Entity("StageStream.Core.Projects.StageRecord", b =>
@@ -214,8 +216,6 @@ namespace StageStream.Core.Persistence.Migrations
             modelBuilder.Entity("StageStream.Core.Projects.Project", b =>
                 {
                     b.Navigation("Shots");
-
-                    b.Navigation("ShotsInOrder");
 
                     b.Navigation("Stages");
                 });

@@ -1,0 +1,157 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace StageStream.Tests.Redis;
+
+/// <summary>
+/// A real <c>redis-server</c> on a free loopback port, without persistence (<c>--save "" --appendonly no</c>),
+/// that a test can stop and start again on the same port. Also a tiny RESP client to inspect it.
+/// </summary>
+public sealed class RedisServer : IAsyncDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("stagestream-redis-").FullName;
+    private Process? _process;
+
+    private RedisServer(int port) => Port = port;
+
+    public int Port { get; }
+
+    /// <summary>Short timeouts so tests that stop the server do not wait long for the client to notice.</summary>
+    public string ConnectionString => ConnectionStringFor(Port);
+
+    public static string ConnectionStringFor(int port) => $"127.0.0.1:{port},connectTimeout=2000,syncTimeout=3000,asyncTimeout=3000";
+
+    public bool IsRunning => _process is { HasExited: false };
+
+    public static async Task<RedisServer> StartAsync(int? port = null)
+    {
+        var server = new RedisServer(port ?? FreePort());
+        await server.StartAgainAsync();
+        return server;
+    }
+
+    /// <summary>A loopback port nothing listens on (for a Redis that is not there).</summary>
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async Task StartAgainAsync()
+    {
+        if (IsRunning)
+        {
+            return;
+        }
+        var start = new ProcessStartInfo("redis-server")
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+            WorkingDirectory = _dir,
+        };
+        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", _dir, "--loglevel", "warning" })
+        {
+            start.ArgumentList.Add(arg);
+        }
+        _process = Process.Start(start) ?? throw new InvalidOperationException("redis-server did not start.");
+        _process.OutputDataReceived += (_, _) => { };
+        _process.ErrorDataReceived += (_, _) => { };
+        _process.BeginOutputReadLine();
+        _process.BeginErrorReadLine();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (true)
+        {
+            try
+            {
+                if ((await CommandAsync("PING")).Contains("PONG", StringComparison.Ordinal))
+                {
+                    return;
+                }
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline && !_process.HasExited)
+            {
+            }
+            if (_process.HasExited || DateTime.UtcNow >= deadline)
+            {
+                throw new InvalidOperationException($"redis-server did not start on port {Port}.");
+            }
+            await Task.Delay(50);
+        }
+    }
+
+    /// <summary>Kills the server, as a crash would: everything it held is gone (no persistence).</summary>
+    public async Task StopAsync()
+    {
+        if (_process is { HasExited: false } process)
+        {
+            process.Kill();
+            await process.WaitForExitAsync();
+        }
+    }
+
+    /// <summary>Sends one command and returns the raw RESP reply.</summary>
+    public async Task<string> CommandAsync(params string[] args)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, Port);
+        var stream = client.GetStream();
+        var request = new StringBuilder($"*{args.Length}\r\n");
+        foreach (var arg in args)
+        {
+            request.Append($"${Encoding.UTF8.GetByteCount(arg)}\r\n{arg}\r\n");
+        }
+        await stream.WriteAsync(Encoding.UTF8.GetBytes(request.ToString()));
+        // Replies used here are small: read until the socket is quiet.
+        var buffer = new byte[1 << 16];
+        var reply = new StringBuilder();
+        do
+        {
+            var read = await stream.ReadAsync(buffer);
+            if (read == 0)
+            {
+                break;
+            }
+            reply.Append(Encoding.UTF8.GetString(buffer, 0, read));
+            await Task.Delay(20);
+        }
+        while (client.Available > 0);
+        return reply.ToString();
+    }
+
+    /// <summary>CLIENT LIST, one dictionary of fields per connection.</summary>
+    public async Task<List<Dictionary<string, string>>> ClientListAsync()
+    {
+        var reply = await CommandAsync("CLIENT", "LIST");
+        return [.. reply.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Trim())
+            .Where(line => line.StartsWith("id=", StringComparison.Ordinal))
+            .Select(line => line.Split(' ')
+                .Select(field => field.Split('=', 2))
+                .Where(pair => pair.Length == 2)
+                .ToDictionary(pair => pair[0], pair => pair[1]))];
+    }
+
+    /// <summary>An integer reply (<c>:N</c>), for XLEN and the like.</summary>
+    public async Task<long> IntegerAsync(params string[] args)
+    {
+        var reply = await CommandAsync(args);
+        return long.Parse(reply.TrimStart(':').Trim());
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await StopAsync();
+        _process?.Dispose();
+        try
+        {
+            Directory.Delete(_dir, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}
