@@ -202,6 +202,15 @@ public sealed class UiBrowserTests(UiBrowser browser, ITestOutputHelper output) 
         await Screenshot(page, "13-projects-zh");
         await page.Keyboard.PressAsync("Escape");
 
+        var created = await app.Client.PostAsync("/api/v1/projects", JsonContent("""{"name":"灯塔","original_text":"老守塔人在黄昏时爬上楼梯。暴风雨来了。"}"""));
+        var projectId = JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+        await UiBrowser.GotoInteractiveAsync(page, $"/projects/{projectId}");
+        await WaitForTextAsync(page, "[data-testid=run-all]", "全部运行");
+        await WaitForTextAsync(page, "[data-testid=live-status]", "实时");
+        Assert.Contains("文案改写", await page.TextContentAsync("[data-testid=stage-rewrite]"));
+        await Screenshot(page, "14-project-zh");
+        await UiBrowser.GotoInteractiveAsync(page, "/");
+
         await page.Locator(".lang-switch").GetByText("EN", new() { Exact = true }).ClickAsync();
         await WaitForTextAsync(page, "[data-testid=new-project]", "New project");
         Assert.Equal("en", await page.GetAttributeAsync("html", "lang"));
@@ -242,7 +251,7 @@ public sealed class UiBrowserTests(UiBrowser browser, ITestOutputHelper output) 
         await page.Locator(".mud-expand-panel-header").ClickAsync();
         var text = await page.Locator("[data-testid=sse-token-text]").TextContentAsync();
         Assert.Equal(project.GetProperty("rewritten_text").GetString(), text?.Trim());
-        await Screenshot(page, "14-sse-demo-reconnected", fullPage: false);
+        await Screenshot(page, "15-sse-demo-reconnected", fullPage: false);
         // A dropped stream may log a network error in the console; nothing else may.
         Assert.DoesNotContain(errors, e => !e.Contains("net::", StringComparison.Ordinal));
     }
