@@ -13,19 +13,38 @@ namespace StageStream.Core.Events;
 /// </summary>
 public sealed class EventHub(IOptions<EventRetentionOptions> options)
 {
+    // Only projects with at least one local subscriber have state here: the rest cost nothing.
     private readonly ConcurrentDictionary<string, ProjectFanOut> _projects = new();
+    // Registering and removing subscribers (rare next to deliveries) are serialized, so a project's
+    // state is never dropped while a new subscriber is being added to it.
+    private readonly Lock _registry = new();
     private int _subscriberCount;
 
     /// <summary>Live subscriptions in this process.</summary>
     public int SubscriberCount => Volatile.Read(ref _subscriberCount);
 
+    /// <summary>Projects with live subscriptions in this process, i.e. with fan-out state held in memory.</summary>
+    public int ProjectCount => _projects.Count;
+
+    /// <summary>
+    /// Raised (outside any lock) when the last local subscriber of a project leaves and its state is dropped,
+    /// so a transport can stop following the project. A new subscriber may already have arrived: check
+    /// <see cref="HasSubscribers"/> under the transport's own ordering lock before dropping anything.
+    /// </summary>
+    public event Action<string>? ProjectReleased;
+
     /// <summary>
     /// Hands one event to the local subscribers of its project. Calls for one project must come in id
-    /// order and must not overlap; transports guarantee that.
+    /// order and must not overlap; transports guarantee that. A project nobody here watches costs one lookup.
     /// </summary>
     public void Deliver(StageEvent stageEvent)
     {
-        var project = _projects.GetOrAdd(stageEvent.ProjectId, _ => new ProjectFanOut());
+        if (!_projects.TryGetValue(stageEvent.ProjectId, out var project) || !project.Warm)
+        {
+            // Before the project's history has been given (see Warm), every subscriber is still to read
+            // that history, which holds this event: nothing is lost by not delivering it live.
+            return;
+        }
         var subscribers = project.Subscribers;
         // The full text is a copy of the whole run's text: make it only when someone will read it.
         var selected = Array.Exists(subscribers, s => StreamRules.Selects(stageEvent, s.Stage));
@@ -47,32 +66,56 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
     }
 
     /// <summary>
-    /// Lets the hub learn the text of runs that started before this process saw them (a Redis
-    /// transport joining late), without sending anything to subscribers.
+    /// Gives a newly watched project its history, so the hub knows the text of runs already under way,
+    /// without sending anything to subscribers. Does nothing if the project is unwatched or already has it.
+    /// Transports call it under the same ordering lock as <see cref="Deliver"/>, with exactly the events
+    /// delivered so far: live delivery to the project starts right after them.
     /// </summary>
-    public void Warm(IEnumerable<StageEvent> history)
+    public void Warm(string projectId, IEnumerable<StageEvent> history)
     {
-        foreach (var stageEvent in history)
+        if (_projects.TryGetValue(projectId, out var project))
         {
-            _projects.GetOrAdd(stageEvent.ProjectId, _ => new ProjectFanOut()).Track(stageEvent, materialize: false);
+            project.WarmWith(history);
         }
     }
 
-    public bool KnowsProject(string projectId) => _projects.ContainsKey(projectId);
+    /// <summary>True when the project has local subscribers but has not been given its history yet.</summary>
+    public bool NeedsWarm(string projectId) => _projects.TryGetValue(projectId, out var project) && !project.Warm;
+
+    /// <summary>True while the project has local subscribers.</summary>
+    public bool HasSubscribers(string projectId) => _projects.ContainsKey(projectId);
 
     internal Subscriber Register(string projectId, string? stage)
     {
         var subscriber = new Subscriber(projectId, stage, options.Value.SubscriberBufferSize);
-        _projects.GetOrAdd(projectId, _ => new ProjectFanOut()).Add(subscriber);
+        lock (_registry)
+        {
+            _projects.GetOrAdd(projectId, _ => new ProjectFanOut()).Add(subscriber);
+        }
         Interlocked.Increment(ref _subscriberCount);
         return subscriber;
     }
 
     internal void Remove(Subscriber subscriber)
     {
-        if (_projects.TryGetValue(subscriber.ProjectId, out var project) && project.Remove(subscriber))
+        bool removed;
+        var released = false;
+        lock (_registry)
+        {
+            removed = _projects.TryGetValue(subscriber.ProjectId, out var project) && project.Remove(subscriber);
+            if (removed && project!.IsEmpty)
+            {
+                // The run texts go with it: a later subscriber starts again from the project's history.
+                released = _projects.TryRemove(new KeyValuePair<string, ProjectFanOut>(subscriber.ProjectId, project));
+            }
+        }
+        if (removed)
         {
             Interlocked.Decrement(ref _subscriberCount);
+        }
+        if (released)
+        {
+            ProjectReleased?.Invoke(subscriber.ProjectId);
         }
     }
 
@@ -81,29 +124,56 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
         private readonly Lock _gate = new();
         private readonly Dictionary<string, StringBuilder> _runTexts = [];
         private Subscriber[] _subscribers = [];
+        private volatile bool _warm;
 
         public Subscriber[] Subscribers => Volatile.Read(ref _subscribers);
+
+        public bool IsEmpty => Subscribers.Length == 0;
+
+        /// <summary>Set once the history has been tracked: from then on, deliveries continue it.</summary>
+        public bool Warm => _warm;
+
+        public void WarmWith(IEnumerable<StageEvent> history)
+        {
+            lock (_gate)
+            {
+                if (_warm)
+                {
+                    return;
+                }
+                foreach (var e in history)
+                {
+                    TrackLocked(e, materialize: false);
+                }
+                _warm = true;
+            }
+        }
 
         /// <summary>Keeps each running text run's text; returns the full text after a token.</summary>
         public string? Track(StageEvent e, bool materialize)
         {
             lock (_gate)
             {
-                if (e.Type == EventTypes.Token)
-                {
-                    if (!_runTexts.TryGetValue(e.RunId, out var text))
-                    {
-                        _runTexts[e.RunId] = text = new StringBuilder();
-                    }
-                    text.Append(e.Content);
-                    return materialize ? text.ToString() : null;
-                }
-                if (StreamRules.Ends(e, e.Stage))
-                {
-                    _runTexts.Remove(e.RunId);
-                }
-                return null;
+                return TrackLocked(e, materialize);
             }
+        }
+
+        private string? TrackLocked(StageEvent e, bool materialize)
+        {
+            if (e.Type == EventTypes.Token)
+            {
+                if (!_runTexts.TryGetValue(e.RunId, out var text))
+                {
+                    _runTexts[e.RunId] = text = new StringBuilder();
+                }
+                text.Append(e.Content);
+                return materialize ? text.ToString() : null;
+            }
+            if (StreamRules.Ends(e, e.Stage))
+            {
+                _runTexts.Remove(e.RunId);
+            }
+            return null;
         }
 
         public void Add(Subscriber subscriber)
@@ -139,31 +209,52 @@ internal sealed class Subscriber(string projectId, string? stage, int capacity)
         new BoundedChannelOptions(capacity) { SingleReader = true, SingleWriter = false, FullMode = BoundedChannelFullMode.Wait });
 
     private readonly CancellationTokenSource _cutOff = new();
+    // Orders cutting off against closing, so the source is never cancelled after it is disposed.
+    private readonly Lock _gate = new();
+    private bool _closed;
 
     public string ProjectId { get; } = projectId;
     public string? Stage { get; } = stage;
     public ChannelReader<DeliveredEvent> Reader => _channel.Reader;
 
-    /// <summary>Cancelled when the hub cuts this reader off for falling behind.</summary>
+    /// <summary>Cancelled when the hub cuts this reader off for falling behind. Not to be used after <see cref="Close"/>.</summary>
     public CancellationToken CutOff => _cutOff.Token;
 
-    /// <summary>False when the buffer is full: the subscriber is then cut off.</summary>
+    /// <summary>False when the buffer is full (the subscriber is then cut off) or the subscriber is closed.</summary>
     public bool TryWrite(DeliveredEvent delivered)
     {
         if (_channel.Writer.TryWrite(delivered))
         {
             return true;
         }
-        if (_channel.Writer.TryComplete(new SubscriberLaggedException(capacity)))
+        lock (_gate)
         {
-            // Callbacks run on the thread pool, never inside the hub's delivery (which holds the
-            // transport's ordering lock): a reader stuck writing to a dead socket is woken elsewhere.
-            _ = _cutOff.CancelAsync();
+            if (!_closed && _channel.Writer.TryComplete(new SubscriberLaggedException(capacity)))
+            {
+                // Callbacks run on the thread pool, never inside the hub's delivery (which holds the
+                // transport's ordering lock): a reader stuck writing to a dead socket is woken elsewhere.
+                _ = _cutOff.CancelAsync();
+            }
         }
         return false;
     }
 
-    public void Close() => _channel.Writer.TryComplete();
+    /// <summary>Ends the subscription: the buffer is completed and the cut-off source disposed.</summary>
+    public void Close()
+    {
+        lock (_gate)
+        {
+            if (_closed)
+            {
+                return;
+            }
+            _closed = true;
+            _channel.Writer.TryComplete();
+        }
+        // A delivery may still hold this subscriber in its snapshot: its TryWrite now fails on the
+        // completed channel and, seeing _closed, leaves the disposed source alone.
+        _cutOff.Dispose();
+    }
 }
 
 /// <summary>The subscriber fell more than its buffer behind; it should reconnect with its last event id.</summary>

@@ -11,6 +11,12 @@ public interface IEventSubscriptions
     /// With <paramref name="afterId"/>, replays every selected event after it; without, replays the
     /// stream's latest run from its start. Then continues live, in order, with no duplicates.
     /// </summary>
+    /// <exception cref="EventLogUnavailableException">
+    /// The project's event log cannot be read at the moment (for example Redis is down and did not come back
+    /// within a short retry). Nothing is wrong with the request: callers should try again after a moment
+    /// (the SSE endpoint answers with <c>retry: 1000</c> so the browser reconnects; a page shows a notice
+    /// and subscribes again).
+    /// </exception>
     Task<EventSubscription> SubscribeAsync(string projectId, string? stage, long? afterId, CancellationToken cancellationToken);
 }
 

@@ -12,7 +12,12 @@ public interface IEventTransport
     /// </summary>
     ValueTask<StageEvent> AppendAsync(StageEvent stageEvent, CancellationToken cancellationToken);
 
-    /// <summary>The retained events of a project with an id greater than <paramref name="afterId"/>, in order.</summary>
+    /// <summary>
+    /// The retained events of a project with an id greater than <paramref name="afterId"/>, in order.
+    /// If the project has local subscribers whose state <see cref="EventHub.NeedsWarm"/>, the transport first
+    /// gives the hub the project's history (<see cref="EventHub.Warm"/>), ordered with its deliveries.
+    /// </summary>
+    /// <exception cref="EventLogUnavailableException">The store cannot be read now (e.g. Redis is down); try again shortly.</exception>
     ValueTask<IReadOnlyList<StageEvent>> ReadAsync(string projectId, long afterId, CancellationToken cancellationToken);
 }
 

@@ -33,12 +33,17 @@ public sealed class InMemoryEventTransport(EventHub hub, IOptions<EventRetention
 
     public ValueTask<IReadOnlyList<StageEvent>> ReadAsync(string projectId, long afterId, CancellationToken cancellationToken)
     {
-        if (!_logs.TryGetValue(projectId, out var log))
-        {
-            return ValueTask.FromResult<IReadOnlyList<StageEvent>>([]);
-        }
+        // The log exists before the read, so a first subscriber's history and the live deliveries
+        // that follow it are ordered by the same lock.
+        var log = _logs.GetOrAdd(projectId, _ => new ProjectLog());
         lock (log)
         {
+            // A project nobody here watched until now: the hub learns its running texts from exactly
+            // the events appended so far, and live delivery continues after them.
+            if (hub.NeedsWarm(projectId))
+            {
+                hub.Warm(projectId, log.Events);
+            }
             var start = log.Events.FindIndex(e => e.Id > afterId);
             IReadOnlyList<StageEvent> events = start < 0 ? [] : log.Events.GetRange(start, log.Events.Count - start);
             return ValueTask.FromResult(events);

@@ -31,12 +31,14 @@ internal static class RedisTestSupport
 
     /// <summary>One instance on the shared Redis and data folder, with a rewrite provider that streams <paramref name="tokens"/>.</summary>
     public static Task<TestApp> StartInstanceAsync(
-        string redisConnectionString, string dataPath, IReadOnlyList<string> tokens, TimeSpan tokenDelay, IDictionary<string, string?>? extra = null) =>
+        string redisConnectionString, string dataPath, IReadOnlyList<string> tokens, TimeSpan tokenDelay, IDictionary<string, string?>? extra = null,
+        Action<WebApplicationBuilder>? configure = null) =>
         TestApp.StartAsync(Settings(redisConnectionString, extra), dataPath, builder =>
         {
             builder.Services.AddSingleton<IRewriteProvider>(new ScriptedRewriteProvider(tokens, tokenDelay));
             // Only so every stage executor can be built before the offline providers exist; these tests run rewrite only.
             builder.Services.TryAddSingleton<IFilmAssembler, UnusedFilmAssembler>();
+            configure?.Invoke(builder);
         });
 
     public static async Task<string> CreateProjectAsync(HttpClient client, string text = "很久以前，山里住着一位老人。He kept bees and told stories.")

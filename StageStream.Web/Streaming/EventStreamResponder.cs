@@ -56,7 +56,23 @@ public sealed class EventStreamResponder(
 
         // Subscribe before anything is written: the connected message's id is then a point from
         // which nothing this stream selects can be missed.
-        await using var subscription = await subscriptions.SubscribeAsync(projectId, stage, afterId, stopping);
+        await using var subscription = await SubscribeOrNullAsync(projectId, stage, afterId, stopping);
+        if (subscription is null)
+        {
+            // The event log is out of reach for the moment (Redis down). A browser's EventSource gives up for
+            // good on any status but 200, so answer a stream that only says "come back in a second": it then
+            // reconnects by itself, with its Last-Event-ID, and loses nothing.
+            StartStream(context);
+            try
+            {
+                await context.Response.Body.WriteAsync(RetryLater, stopping);
+                await context.Response.Body.FlushAsync(stopping);
+            }
+            catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+            {
+            }
+            return;
+        }
         if (subscription.AlreadyEnded)
         {
             // The client resumed after the end and nothing is new: 204 tells a browser to stop reconnecting.
@@ -64,17 +80,7 @@ public sealed class EventStreamResponder(
             return;
         }
 
-        var response = context.Response;
-        response.StatusCode = StatusCodes.Status200OK;
-        response.ContentType = "text/event-stream; charset=utf-8";
-        response.Headers.CacheControl = "no-cache, no-transform";
-        response.Headers["X-Accel-Buffering"] = "no";
-        // Compression would hold messages back until a block fills.
-        if (context.Features.Get<IHttpsCompressionFeature>() is { } compression)
-        {
-            compression.Mode = HttpsCompressionMode.DoNotCompress;
-        }
-        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
+        StartStream(context);
 
         using var connection = new Connection(context, subscription, options.Value, clock, stopping);
         logger.LogDebug("Stream of project {ProjectId} stage {Stage} opened after id {AfterId}", projectId, stage ?? "*", afterId);
@@ -102,6 +108,39 @@ public sealed class EventStreamResponder(
         catch (StopException e) when (e.Kind == Stop.ClientGone)
         {
         }
+    }
+
+    /// <summary>What a stream says when the event log cannot be read: reconnect after 1 s.</summary>
+    private static readonly byte[] RetryLater = [.. SseFormat.Retry, .. ": event log temporarily unavailable, reconnect\n\n"u8];
+
+    private async Task<EventSubscription?> SubscribeOrNullAsync(string projectId, string? stage, long? afterId, CancellationToken stopping)
+    {
+        try
+        {
+            return await subscriptions.SubscribeAsync(projectId, stage, afterId, stopping);
+        }
+        catch (EventLogUnavailableException e)
+        {
+            logger.LogWarning("Stream of project {ProjectId} stage {Stage} not opened: {Reason} The client is told to retry in 1 s.",
+                projectId, stage ?? "*", e.Message);
+            return null;
+        }
+    }
+
+    /// <summary>The status and headers of every event stream.</summary>
+    private static void StartStream(HttpContext context)
+    {
+        var response = context.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream; charset=utf-8";
+        response.Headers.CacheControl = "no-cache, no-transform";
+        response.Headers["X-Accel-Buffering"] = "no";
+        // Compression would hold messages back until a block fills.
+        if (context.Features.Get<IHttpsCompressionFeature>() is { } compression)
+        {
+            compression.Mode = HttpsCompressionMode.DoNotCompress;
+        }
+        context.Features.Get<IHttpResponseBodyFeature>()?.DisableBuffering();
     }
 
     /// <summary>The <c>Last-Event-ID</c> header (sent by a reconnecting EventSource) or, failing that, <c>?lastEventId=</c>.</summary>

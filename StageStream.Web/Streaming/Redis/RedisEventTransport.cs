@@ -20,6 +20,15 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private const int ReadBatch = 1000;
     private const int FirstTrimAt = 1024;
 
+    /// <summary>How long a subscriber's history read keeps retrying while the connection comes back.</summary>
+    private static readonly TimeSpan ReadRetry = TimeSpan.FromSeconds(2);
+
+    /// <summary>
+    /// The client's reconnect back-off (at most 2 s, see RedisExtensions) and its 1 s heartbeat: an outage of
+    /// the configured window is only over for this process that much later, and must not cost events.
+    /// </summary>
+    private static readonly TimeSpan ReconnectGrace = TimeSpan.FromSeconds(5);
+
     private readonly IConnectionMultiplexer _redis;
     private readonly EventHub _hub;
     private readonly RedisOptions _options;
@@ -30,6 +39,8 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private readonly RedisChannel _announcements;
 
     private readonly ConcurrentDictionary<string, ProjectFeed> _feeds = new();
+    // One append at a time per project: ids are assigned in the order events reach Redis or the outbox.
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _appendLocks = new();
     private readonly ConcurrentDictionary<string, long> _lastIds = new();
     private readonly ConcurrentDictionary<string, int> _trimAt = new();
     private readonly ConcurrentDictionary<string, byte> _trimming = new();
@@ -40,6 +51,8 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private readonly CancellationTokenSource _stopping = new();
     private Task _background = Task.CompletedTask;
     private long _recoverUntilTicks;
+    // When this process first saw Redis unavailable (UTC ticks); 0 while it is reachable.
+    private long _outageStartedTicks;
     private int _subscriptions;
     private long _announcementsReceived;
     private int _subscribeAttempt;
@@ -59,7 +72,20 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         _logger = logger;
         _keys = new RedisKeys(_options.KeyPrefix);
         _announcements = RedisChannel.Literal(_keys.Announcements);
+        _hub.ProjectReleased += OnProjectReleased;
     }
+
+    /// <summary>Test hook: runs inside the project's append lock, after the id is assigned and before the write.</summary>
+    internal Func<StageEvent, Task>? BeforeAppend { get; set; }
+
+    /// <summary>Test hook: runs when a first reader has read a project's history, before live delivery is switched on.</summary>
+    internal Func<string, Task>? AfterHistoryRead { get; set; }
+
+    /// <summary>Test hook: ends the polling of watched projects that follows a (re)connect, as if it were 30 s later.</summary>
+    internal void EndRecoveryPolling() => Interlocked.Exchange(ref _recoverUntilTicks, 0);
+
+    /// <summary>Projects this process follows in Redis (those with local subscribers).</summary>
+    public int WatchedProjectCount => _feeds.Count;
 
     /// <summary>Redis subscriptions this process holds: one, whatever the number of clients.</summary>
     public int SubscriptionCount => Volatile.Read(ref _subscriptions);
@@ -85,57 +111,182 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
 
     public async ValueTask<StageEvent> AppendAsync(StageEvent stageEvent, CancellationToken cancellationToken)
     {
-        var pending = new PendingEvent(stageEvent with { Id = NextId(stageEvent.ProjectId) }, Guid.NewGuid().ToString("N"), _clock.GetUtcNow());
-        // Behind an outage's backlog, new events queue too, so each project's events reach Redis in order.
-        if (_outbox.IsEmpty && !_repairNeeded && _redis.IsConnected)
+        // Several publishers may write one project at once (the runner, the cancel endpoint, recovery). Without
+        // this lock an event could take its id, lose its write to a dropped connection and be buffered behind a
+        // later id already delivered here: shown out of order, or stored under a new id. Not cancellable: the
+        // caller's event is published once it asks, as before.
+        var appendLock = _appendLocks.GetOrAdd(stageEvent.ProjectId, _ => new SemaphoreSlim(1, 1));
+        await appendLock.WaitAsync(CancellationToken.None);
+        try
+        {
+            var pending = new PendingEvent(stageEvent with { Id = NextId(stageEvent.ProjectId) }, Guid.NewGuid().ToString("N"), _clock.GetUtcNow());
+            if (BeforeAppend is { } hook)
+            {
+                await hook(pending.Event);
+            }
+            // Behind an outage's backlog, new events queue too, so each project's events reach Redis in order.
+            if (_outbox.IsEmpty && !_repairNeeded && _redis.IsConnected)
+            {
+                try
+                {
+                    var appended = await WriteAsync(pending);
+                    Interlocked.Exchange(ref _outageLogged, 0);
+                    return appended;
+                }
+                catch (Exception ex) when (IsUnavailable(ex))
+                {
+                    NoteOutage();
+                    LogOutage(ex);
+                }
+            }
+            else
+            {
+                if (!_redis.IsConnected)
+                {
+                    NoteOutage();
+                }
+                LogOutage(null);
+            }
+            await BufferAsync(pending);
+            return pending.Event;
+        }
+        finally
+        {
+            appendLock.Release();
+        }
+    }
+
+    /// <summary>
+    /// Reads a project's retained events, retrying briefly while the connection comes back.
+    /// </summary>
+    /// <exception cref="EventLogUnavailableException">Redis stayed unreachable for the whole retry.</exception>
+    public async ValueTask<IReadOnlyList<StageEvent>> ReadAsync(string projectId, long afterId, CancellationToken cancellationToken)
+    {
+        var deadline = _clock.GetUtcNow() + ReadRetry;
+        while (true)
         {
             try
             {
-                var appended = await WriteAsync(pending);
-                Interlocked.Exchange(ref _outageLogged, 0);
-                return appended;
+                return await ReadOnceAsync(projectId, afterId, cancellationToken);
             }
-            catch (Exception ex) when (IsUnavailable(ex))
+            catch (Exception ex) when (IsUnavailable(ex) && ex is not ObjectDisposedException)
             {
-                LogOutage(ex);
+                if (_clock.GetUtcNow() >= deadline)
+                {
+                    // Transport-neutral: the SSE endpoint tells the browser to come back in a second.
+                    throw new EventLogUnavailableException($"The event log of project {projectId} cannot be read: Redis is unavailable.", ex);
+                }
+                await Task.Delay(TimeSpan.FromMilliseconds(200), _clock, cancellationToken);
             }
         }
-        else
-        {
-            LogOutage(null);
-        }
-        await BufferAsync(pending);
-        return pending.Event;
     }
 
-    public async ValueTask<IReadOnlyList<StageEvent>> ReadAsync(string projectId, long afterId, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<StageEvent>> ReadOnceAsync(string projectId, long afterId, CancellationToken cancellationToken)
     {
         // The outbox first: an event flushed between the two reads is then in one of them, never in neither.
         var buffered = _outbox.Snapshot(projectId);
-        var feed = _feeds.GetOrAdd(projectId, id => new ProjectFeed(id));
-        if (!feed.Initialized)
+        if (!_hub.HasSubscribers(projectId))
         {
+            // A look at the log, not a subscriber: nothing to follow, so no feed is kept for it.
+            return Merge(await ReadStreamAsync(projectId, afterId, int.MaxValue), buffered, afterId);
+        }
+        ProjectFeed feed;
+        while (true)
+        {
+            feed = _feeds.GetOrAdd(projectId, id => new ProjectFeed(id));
             await feed.Gate.WaitAsync(cancellationToken);
+            var initialized = false;
             try
             {
-                if (!feed.Initialized)
+                if (feed.Released)
                 {
-                    // First reader in this process: the hub learns the running texts from this very history,
-                    // and live delivery continues right after it, so no event falls between the two.
-                    var history = Merge(await ReadStreamAsync(projectId, 0, int.MaxValue), buffered, 0);
-                    _hub.Warm(history);
-                    feed.Cursor = history.Count > 0 ? history[^1].Id : 0;
-                    NoteId(projectId, feed.Cursor);
-                    feed.Initialized = true;
-                    return afterId <= 0 ? history : [.. history.Where(e => e.Id > afterId)];
+                    // Its last subscriber left after we looked it up: a fresh feed takes its place.
+                    continue;
                 }
+                if (feed.Initialized)
+                {
+                    // Served from this process's copy, not with an XRANGE and a decode per client (a reconnect
+                    // storm would multiply them): the copy holds exactly what was delivered here, and our
+                    // subscriber, registered before this read, receives everything after it live. The feed
+                    // stays while that subscriber does.
+                    if (_hub.NeedsWarm(projectId))
+                    {
+                        // The hub dropped the project and a new subscriber came before the feed was dropped too.
+                        _hub.Warm(projectId, feed.Log);
+                    }
+                    return Since(feed.Log, afterId);
+                }
+                // First reader in this process (or first since the project was dropped): the hub learns the
+                // running texts from this very history, and live delivery continues right after it, so no
+                // event falls between the two.
+                var history = Merge(await ReadStreamAsync(projectId, 0, int.MaxValue), buffered, 0);
+                if (AfterHistoryRead is { } hook)
+                {
+                    await hook(projectId);
+                }
+                _hub.Warm(projectId, history);
+                feed.Log = [.. history];
+                feed.Cursor = history.Count > 0 ? history[^1].Id : 0;
+                NoteId(projectId, feed.Cursor);
+                feed.Initialized = initialized = true;
+                return afterId <= 0 ? history : [.. history.Where(e => e.Id > afterId)];
             }
             finally
             {
                 feed.Gate.Release();
+                if (initialized)
+                {
+                    // Announcements that came while the history was read are caught up now.
+                    Signal(feed);
+                }
             }
         }
-        return Merge(await ReadStreamAsync(projectId, afterId, int.MaxValue), buffered, afterId);
+    }
+
+    /// <summary>The events of a feed's copy after <paramref name="afterId"/> (called under the feed's gate).</summary>
+    private static List<StageEvent> Since(List<StageEvent> log, long afterId)
+    {
+        var start = FirstAfter(log, afterId);
+        return log.GetRange(start, log.Count - start);
+    }
+
+    /// <summary>Index of the first event with an id greater than <paramref name="afterId"/> in an id-ordered list.</summary>
+    private static int FirstAfter(List<StageEvent> log, long afterId)
+    {
+        int low = 0, high = log.Count;
+        while (low < high)
+        {
+            var middle = (low + high) / 2;
+            if (log[middle].Id <= afterId)
+            {
+                low = middle + 1;
+            }
+            else
+            {
+                high = middle;
+            }
+        }
+        return low;
+    }
+
+    /// <summary>Adds an event delivered here to the feed's copy, keeping id order, and trims the copy like the stream (under the gate).</summary>
+    private void Record(ProjectFeed feed, StageEvent e)
+    {
+        if (feed.Log.Count == 0 || feed.Log[^1].Id < e.Id)
+        {
+            feed.Log.Add(e);
+        }
+        else
+        {
+            feed.Log.Insert(FirstAfter(feed.Log, e.Id), e);
+        }
+        if (feed.Log.Count >= feed.NextTrimAt)
+        {
+            var retention = _options.RetentionSeconds ?? _retention.Value.RetentionSeconds;
+            var keep = RetentionRules.Keep(feed.Log, _clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0 - retention);
+            feed.Log.RemoveAll(kept => !keep.Contains(kept.Id));
+            feed.NextTrimAt = Math.Max(FirstTrimAt, feed.Log.Count * 2);
+        }
     }
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -222,6 +373,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
             ]) ?? throw new RedisException("The append script returned nothing.");
         var id = (long)result[0];
         var length = (long)result[1];
+        Interlocked.Exchange(ref _outageStartedTicks, 0);
         NoteId(e.ProjectId, id);
         if (id != e.Id)
         {
@@ -244,7 +396,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
 
     private async Task BufferAsync(PendingEvent pending)
     {
-        var dropped = _outbox.Enqueue(pending, _clock.GetUtcNow() - Window, _options.OutageBufferMaxEvents);
+        var dropped = _outbox.Enqueue(pending, ExpiredBefore(), _options.OutageBufferMaxEvents);
         CountDropped(dropped);
         _flushSignal.Writer.TryWrite(true);
         // Local clients see the event now; when it comes back from Redis under the same id, the cursor skips it.
@@ -254,7 +406,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
             await feed.Gate.WaitAsync(CancellationToken.None);
             try
             {
-                if (feed.Initialized && pending.Event.Id > feed.Cursor)
+                if (feed.Initialized && !feed.Released && pending.Event.Id > feed.Cursor)
                 {
                     // Our own last writes before the outage may not have come back from Redis yet: they go first.
                     foreach (var written in _recent.Between(pending.Event.ProjectId, feed.Cursor, pending.Event.Id))
@@ -264,10 +416,12 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                             continue;
                         }
                         feed.Cursor = written.Id;
+                        Record(feed, written);
                         _hub.Deliver(written);
                     }
                     feed.Cursor = pending.Event.Id;
                     pending.DeliveredLocally = true;
+                    Record(feed, pending.Event);
                     _hub.Deliver(pending.Event);
                 }
             }
@@ -314,6 +468,8 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         {
             if (!_redis.IsConnected)
             {
+                // Only while Redis is away do events age out, and only once the outage outlasts the window.
+                CountDropped(_outbox.DropBefore(ExpiredBefore()));
                 await Task.Delay(TimeSpan.FromMilliseconds(200), _clock, cancellationToken);
                 continue;
             }
@@ -334,14 +490,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
             {
                 break;
             }
-            if (pending.EnqueuedAt < _clock.GetUtcNow() - Window)
-            {
-                if (_outbox.TryDequeue(pending))
-                {
-                    CountDropped(1);
-                }
-                continue;
-            }
+            // Connected: everything waiting is written, however long it waited (the outage is over).
             try
             {
                 var written = await WriteAsync(pending);
@@ -350,6 +499,12 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                     // Already shown here under its first id: do not show it again under the new one.
                     await feed.Gate.WaitAsync(cancellationToken);
                     feed.Skip.Add(written.Id);
+                    // The copy holds what Redis holds: the event under the id it was stored with.
+                    if (feed.Log.FindIndex(e => e.Id == pending.Event.Id) is var index and >= 0)
+                    {
+                        feed.Log.RemoveAt(index);
+                        Record(feed, written);
+                    }
                     feed.Gate.Release();
                 }
                 _outbox.TryDequeue(pending);
@@ -393,6 +548,24 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     }
 
     private TimeSpan Window => TimeSpan.FromSeconds(_options.OutageBufferSeconds);
+
+    private void NoteOutage() => Interlocked.CompareExchange(ref _outageStartedTicks, _clock.GetUtcNow().UtcTicks, 0);
+
+    /// <summary>
+    /// Buffered events older than this are dropped. Never while Redis is connected; while it is away, only once
+    /// the outage (counted from its start) has outlasted the window and the reconnect grace.
+    /// </summary>
+    private DateTimeOffset ExpiredBefore()
+    {
+        var started = Interlocked.Read(ref _outageStartedTicks);
+        if (_redis.IsConnected || started == 0)
+        {
+            return DateTimeOffset.MinValue;
+        }
+        var now = _clock.GetUtcNow();
+        var limit = Window + ReconnectGrace;
+        return now - new DateTimeOffset(started, TimeSpan.Zero) <= limit ? DateTimeOffset.MinValue : now - limit;
+    }
 
     private void CountDropped(int count)
     {
@@ -491,8 +664,10 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         {
             return;
         }
-        // Projects nobody here watches are ignored: their history is read when a client first asks.
-        if (_feeds.TryGetValue(text![..space], out var feed) && feed.Initialized && id > Interlocked.Read(ref feed.CursorValue))
+        // Projects nobody here watches are ignored: their history is read when a client first asks. A feed
+        // whose history is being read right now is signalled too: the pump waits for the read and then
+        // catches up with anything the read missed.
+        if (_feeds.TryGetValue(text![..space], out var feed) && (!feed.Initialized || id > Interlocked.Read(ref feed.CursorValue)))
         {
             Signal(feed);
         }
@@ -522,7 +697,9 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         {
             while (Interlocked.Exchange(ref feed.Pending, 0) == 1)
             {
-                if (!feed.Initialized)
+                // Not yet initialized: the first reader has not started its history read, which will hold
+                // everything announced so far (an append is announced after it is stored).
+                if (!feed.Initialized || feed.Released)
                 {
                     return;
                 }
@@ -538,6 +715,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                         feed.Cursor = e.Id;
                         if (!feed.Skip.Remove(e.Id))
                         {
+                            Record(feed, e);
                             _hub.Deliver(e);
                         }
                     }
@@ -560,6 +738,35 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         }
     }
 
+    /// <summary>
+    /// The hub dropped a project (its last local subscriber left): stop following it, so it costs no XRANGE per
+    /// announcement. A subscriber that arrived meanwhile keeps the feed; the next one re-reads the history.
+    /// </summary>
+    private void OnProjectReleased(string projectId)
+    {
+        if (!_feeds.TryGetValue(projectId, out var feed))
+        {
+            return;
+        }
+        // Raised inside the hub's delivery at times: never wait for the gate there.
+        _ = Task.Run(async () =>
+        {
+            await feed.Gate.WaitAsync();
+            try
+            {
+                if (!feed.Released && !_hub.HasSubscribers(projectId))
+                {
+                    feed.Released = true;
+                    _feeds.TryRemove(new KeyValuePair<string, ProjectFeed>(projectId, feed));
+                }
+            }
+            finally
+            {
+                feed.Gate.Release();
+            }
+        });
+    }
+
     private void OnConnectionRestored(object? sender, ConnectionFailedEventArgs e)
     {
         LogRestored(e.ConnectionType);
@@ -572,6 +779,7 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
     private void OnConnectionFailed(object? sender, ConnectionFailedEventArgs e)
     {
         LogConnectionFailed(e.ConnectionType, e.FailureType);
+        NoteOutage();
         // From now until the repair, appends queue behind it, so ids stay in order in the stream.
         _repairNeeded = true;
         _flushSignal.Writer.TryWrite(true);
@@ -706,8 +914,11 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
         public long CursorValue;
         public int Pending;
 
-        /// <summary>Set once the history has been read and given to the hub; before that, announcements are ignored.</summary>
+        /// <summary>Set once the history has been read and given to the hub; before that, the pump does nothing.</summary>
         public volatile bool Initialized;
+
+        /// <summary>Set (under <see cref="Gate"/>) when the feed is dropped because no local subscriber is left.</summary>
+        public volatile bool Released;
 
         /// <summary>The last id handed to the hub (written under <see cref="Gate"/>).</summary>
         public long Cursor
@@ -715,6 +926,14 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
             get => Interlocked.Read(ref CursorValue);
             set => Interlocked.Exchange(ref CursorValue, value);
         }
+
+        /// <summary>
+        /// The project's retained events as delivered here, in id order (under <see cref="Gate"/>): what later
+        /// subscribers replay from, without reading Redis. Trimmed by the retention rules, dropped with the feed.
+        /// </summary>
+        public List<StageEvent> Log { get; set; } = [];
+
+        public int NextTrimAt { get; set; } = FirstTrimAt;
 
         /// <summary>Ids of buffered events that Redis stored under a new id after they were delivered here.</summary>
         public HashSet<long> Skip { get; } = [];
@@ -773,6 +992,21 @@ public sealed partial class RedisEventTransport : IEventTransport, IHostedServic
                     dropped++;
                 }
                 _items.AddLast(pending);
+                return dropped;
+            }
+        }
+
+        /// <summary>Drops the events enqueued before <paramref name="expiredBefore"/>; returns how many.</summary>
+        public int DropBefore(DateTimeOffset expiredBefore)
+        {
+            lock (_gate)
+            {
+                var dropped = 0;
+                while (_items.First is { } first && first.Value.EnqueuedAt < expiredBefore)
+                {
+                    _items.RemoveFirst();
+                    dropped++;
+                }
                 return dropped;
             }
         }

@@ -1,0 +1,53 @@
+using StageStream.Core.Pipeline;
+using StageStream.Core.Projects;
+using StageStream.Web.Api;
+
+namespace StageStream.Web.Components.Shared;
+
+/// <summary>
+/// What the pages do with projects: the REST endpoints' logic (the same Core services), called in
+/// process. Each call gets its own scope, because a circuit lives for minutes and a DbContext kept
+/// that long would serve stale tracked entities and could be used by two events at once.
+/// Results are the API's DTOs, immutable snapshots the pages can render from any thread.
+/// </summary>
+public sealed class ProjectActions(IServiceScopeFactory scopes)
+{
+    public Task<List<ProjectSummaryDto>> ListAsync(CancellationToken cancellationToken = default) =>
+        WithProjects(async projects => (await projects.ListAsync(cancellationToken)).Select(p => p.ToSummary()).ToList());
+
+    public Task<ProjectDto> GetAsync(string id, CancellationToken cancellationToken = default) =>
+        WithProjects(async projects => (await projects.GetAsync(id, cancellationToken)).ToDto());
+
+    public Task<ProjectDto> CreateAsync(string? name, string? originalText, CancellationToken cancellationToken = default) =>
+        WithProjects(async projects => (await projects.CreateAsync(name, originalText, cancellationToken)).ToDto());
+
+    public Task<ShotDto> EditShotAsync(string id, int sequence, string? narration, string? visualPrompt, CancellationToken cancellationToken = default) =>
+        WithProjects(async projects => (await projects.EditShotAsync(id, sequence, narration, visualPrompt, cancellationToken)).ToDto());
+
+    public async Task RunStageAsync(string id, string stage, bool force, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var project = await scope.ServiceProvider.GetRequiredService<ProjectService>().GetAsync(id, cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<PipelineService>().StartStageAsync(project, stage, force, cancellationToken);
+    }
+
+    public async Task RunPipelineAsync(string id, bool force, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var project = await scope.ServiceProvider.GetRequiredService<ProjectService>().GetAsync(id, cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<PipelineService>().StartPipelineAsync(project, force, cancellationToken);
+    }
+
+    public async Task CancelAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var project = await scope.ServiceProvider.GetRequiredService<ProjectService>().GetAsync(id, cancellationToken);
+        await scope.ServiceProvider.GetRequiredService<PipelineService>().CancelAsync(project, cancellationToken);
+    }
+
+    private async Task<T> WithProjects<T>(Func<ProjectService, Task<T>> work)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        return await work(scope.ServiceProvider.GetRequiredService<ProjectService>());
+    }
+}
