@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using StageStream.Tests.Infrastructure;
 
 namespace StageStream.Tests.Browser;
 
@@ -21,16 +22,7 @@ public sealed class UiBrowser : IAsyncLifetime
     {
         Directory.CreateDirectory(ScreenshotFolder);
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args =
-            [
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run",
-            ],
-        });
+        Browser = await SystemChromium.LaunchAsync(_playwright);
     }
 
     /// <summary>A page of a new context in <paramref name="locale"/>; browser errors are collected in <paramref name="errors"/>.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Playwright;
+using StageStream.Tests.Infrastructure;
 
 namespace StageStream.Tests.JsClient;
 
@@ -22,16 +23,7 @@ public sealed class JsClientBrowser : IAsyncLifetime
             Path.Combine(RepositoryRoot, "StageStream.Web", "wwwroot", "js", "stagestream-sse.js"),
             Path.Combine(RepositoryRoot, "StageStream.Tests", "JsClient", "harness.html"));
         _playwright = await Playwright.CreateAsync();
-        Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
-        {
-            ExecutablePath = "/usr/bin/chromium",
-            Headless = true,
-            Args =
-            [
-                "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-                "--disable-sync", "--no-first-run",
-            ],
-        });
+        Browser = await SystemChromium.LaunchAsync(_playwright);
         _context = await Browser.NewContextAsync();
     }
 
