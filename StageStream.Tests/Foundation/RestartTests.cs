@@ -45,14 +45,7 @@ public sealed class RestartTests : IDisposable
         await using (var first = await TestApp.StartAsync(dataPath: _data))
         {
             projectId = await PipelineTests.CreateProjectAsync(first);
-            await first.WithScopeAsync<StageStreamDbContext, int>(async db =>
-            {
-                var rewrite = await db.Stages.SingleAsync(s => s.ProjectId == projectId && s.Stage == StageNames.Rewrite);
-                rewrite.Status = StageStatus.Processing;
-                rewrite.Attempts = 3;
-                rewrite.RunId = Project.NewId();
-                return await db.SaveChangesAsync();
-            });
+            await LeaveRewriteProcessingAsync(first, projectId, attempts: 3, owner: null, leaseUntil: null);
         }
 
         await using var second = await TestApp.StartAsync(dataPath: _data);
@@ -71,35 +64,35 @@ public sealed class RestartTests : IDisposable
         await using (var first = await TestApp.StartAsync(shared, _data))
         {
             projectId = await PipelineTests.CreateProjectAsync(first);
-            await first.WithScopeAsync<StageStreamDbContext, int>(async db =>
-            {
-                var rewrite = await db.Stages.SingleAsync(s => s.ProjectId == projectId && s.Stage == StageNames.Rewrite);
-                rewrite.Status = StageStatus.Processing;
-                rewrite.Attempts = 1;
-                rewrite.RunId = Project.NewId();
-                rewrite.Owner = "another-server";
-                rewrite.LeaseUntil = DateTimeOffset.UtcNow.AddSeconds(4);
-                return await db.SaveChangesAsync();
-            });
+            await LeaveRewriteProcessingAsync(first, projectId, attempts: 1, owner: "another-server", leaseUntil: DateTimeOffset.UtcNow.AddSeconds(4));
         }
 
         await using var second = await TestApp.StartAsync(shared, _data);
         var atStart = await second.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
         Assert.Equal("processing", atStart.GetProperty("stages")[0].GetProperty("status").GetString());
 
-        var deadline = DateTime.UtcNow.AddSeconds(30);
-        JsonElement rewriteStage;
-        do
-        {
-            await Task.Delay(200);
-            rewriteStage = (await second.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}")).GetProperty("stages")[0];
-        }
-        while (rewriteStage.GetProperty("status").GetString() != "completed" && DateTime.UtcNow < deadline);
-        Assert.Equal("completed", rewriteStage.GetProperty("status").GetString());
+        var project = await WaitForAsync(second, projectId, p => p.GetProperty("stages")[0].GetProperty("status").GetString() == "completed", TimeSpan.FromSeconds(30));
+        var rewriteStage = project.GetProperty("stages")[0];
         Assert.Equal(2, rewriteStage.GetProperty("attempts").GetInt32());
     }
 
-    private static async Task<JsonElement> WaitForStatusAsync(TestApp app, string projectId, string status, TimeSpan timeout)
+    /// <summary>What a server that stopped in the middle of the rewrite leaves in the database.</summary>
+    private static Task<int> LeaveRewriteProcessingAsync(TestApp app, string projectId, int attempts, string? owner, DateTimeOffset? leaseUntil) =>
+        app.WithScopeAsync<StageStreamDbContext, int>(async db =>
+        {
+            var rewrite = await db.Stages.SingleAsync(s => s.ProjectId == projectId && s.Stage == StageNames.Rewrite);
+            rewrite.Status = StageStatus.Processing;
+            rewrite.Attempts = attempts;
+            rewrite.RunId = Project.NewId();
+            rewrite.Owner = owner;
+            rewrite.LeaseUntil = leaseUntil;
+            return await db.SaveChangesAsync();
+        });
+
+    private static Task<JsonElement> WaitForStatusAsync(TestApp app, string projectId, string status, TimeSpan timeout) =>
+        WaitForAsync(app, projectId, p => p.GetProperty("status").GetString() == status, timeout);
+
+    private static async Task<JsonElement> WaitForAsync(TestApp app, string projectId, Func<JsonElement, bool> done, TimeSpan timeout)
     {
         var deadline = DateTime.UtcNow + timeout;
         JsonElement project;
@@ -108,8 +101,8 @@ public sealed class RestartTests : IDisposable
             await Task.Delay(200);
             project = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
         }
-        while (project.GetProperty("status").GetString() != status && DateTime.UtcNow < deadline);
-        Assert.Equal(status, project.GetProperty("status").GetString());
+        while (!done(project) && DateTime.UtcNow < deadline);
+        Assert.True(done(project), $"Not reached within {timeout}: {project}");
         return project;
     }
 }
