@@ -5,12 +5,16 @@ using MudBlazor.Services;
 using StageStream.Core.Providers;
 using StageStream.Core.Providers.OpenAI;
 using StageStream.Web.Components.Pages.Settings;
+using StageStream.Web.Components.Shared;
 
 namespace StageStream.Tests.OpenAI;
 
 public sealed class SettingsPageTests : BunitContext, IAsyncLifetime
 {
     private bool _disposedAsync;
+
+    /// <summary>The assertions below read the English texts of the page.</summary>
+    public SettingsPageTests() => System.Globalization.CultureInfo.CurrentUICulture = System.Globalization.CultureInfo.GetCultureInfo("en");
 
     public Task InitializeAsync() => Task.CompletedTask;
 
@@ -48,6 +52,7 @@ public sealed class SettingsPageTests : BunitContext, IAsyncLifetime
         Services.AddSingleton(TimeProvider.System);
         ProviderRegistry.Configure(Services);
         Services.AddOpenAIProviders();
+        Services.AddSingleton<UiText>();
     }
 
     [Fact]
