@@ -34,4 +34,21 @@ public sealed class DataFolder
     public string ToRelative(string fullPath) => Path.GetRelativePath(MediaRoot, fullPath).Replace('\\', '/');
 
     public string ToFull(string relativePath) => Path.Combine(MediaRoot, relativePath);
+
+    /// <summary>Where clients fetch a stored media file (the web host serves <see cref="MediaRoot"/> there).</summary>
+    public const string UrlPrefix = "/media";
+
+    public static string UrlOf(string relativePath) => $"{UrlPrefix}/{relativePath}";
+
+    /// <summary>Deletes stored media files that a new run replaces; null paths are skipped.</summary>
+    public void Delete(params string?[] relativePaths)
+    {
+        foreach (var path in relativePaths)
+        {
+            if (!string.IsNullOrEmpty(path))
+            {
+                File.Delete(ToFull(path));
+            }
+        }
+    }
 }

@@ -39,8 +39,8 @@ public sealed class ProjectService(StageStreamDbContext db, TimeProvider clock)
 
     public async Task<IReadOnlyList<Project>> ListAsync(CancellationToken cancellationToken)
     {
-        var projects = await db.Projects.AsNoTracking().Include(p => p.Stages).ToListAsync(cancellationToken);
-        return projects.OrderByDescending(p => p.CreatedAt).ToList();
+        // Times are stored as UTC ticks, so the database orders them correctly.
+        return await db.Projects.AsNoTracking().OrderByDescending(p => p.CreatedAt).ToListAsync(cancellationToken);
     }
 
     /// <summary>Edits a shot's narration or visual prompt; its image and clip are made again on the next run.</summary>

@@ -36,8 +36,6 @@ internal static class RedisTestSupport
         TestApp.StartAsync(Settings(redisConnectionString, extra), dataPath, builder =>
         {
             builder.Services.AddSingleton<IRewriteProvider>(new ScriptedRewriteProvider(tokens, tokenDelay));
-            // Only so every stage executor can be built before the offline providers exist; these tests run rewrite only.
-            builder.Services.TryAddSingleton<IFilmAssembler, UnusedFilmAssembler>();
             configure?.Invoke(builder);
         });
 
@@ -145,10 +143,4 @@ internal sealed class ScriptedRewriteProvider(IReadOnlyList<string> tokens, Time
             yield return token;
         }
     }
-}
-
-internal sealed class UnusedFilmAssembler : IFilmAssembler
-{
-    public Task AssembleAsync(IReadOnlyList<string> clipPaths, string outputPath, CancellationToken cancellationToken) =>
-        throw new NotSupportedException("The Redis tests run the rewrite stage only.");
 }

@@ -36,7 +36,7 @@ public static class ApiExtensions
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(data.MediaRoot),
-            RequestPath = "/media",
+            RequestPath = DataFolder.UrlPrefix,
         });
     }
 }

@@ -1,3 +1,4 @@
+using StageStream.Core.Persistence;
 using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 
@@ -31,7 +32,7 @@ public sealed record CancelAcceptedDto(string ProjectId, string Status);
 public static class Urls
 {
     public static string Project(string id) => $"/api/v1/projects/{id}";
-    public static string Media(string? relativePath) => relativePath is null ? null! : "/media/" + relativePath;
+    public static string? Media(string? relativePath) => relativePath is null ? null : DataFolder.UrlOf(relativePath);
     public static string StageStream(string projectId, string stage) => $"/api/v1/sse/projects/{projectId}/stages/{stage}/";
     public static string AllStagesStream(string projectId) => $"/api/v1/sse/projects/{projectId}/";
 }
@@ -43,7 +44,7 @@ public static class ProjectDtoMapping
 
     public static ProjectDto ToDto(this Project p) => new(
         p.Id, p.Name, p.OriginalText, p.Status.ToWire(), p.CreatedAt, p.UpdatedAt,
-        p.RewrittenText, p.RewriteProvider, p.FinalVideoPath is null ? null : Urls.Media(p.FinalVideoPath), Urls.AllStagesStream(p.Id),
+        p.RewrittenText, p.RewriteProvider, Urls.Media(p.FinalVideoPath), Urls.AllStagesStream(p.Id),
         p.Stages.OrderBy(s => StageNames.IndexOf(s.Stage)).Select(s => s.ToDto()).ToList(),
         p.ShotsInOrder.Select(s => s.ToDto()).ToList());
 
@@ -53,7 +54,7 @@ public static class ProjectDtoMapping
 
     public static ShotDto ToDto(this Shot s) => new(
         s.Sequence, s.Narration, s.VisualPrompt, s.ShotType, s.DurationSeconds,
-        s.ImagePath is null ? null : Urls.Media(s.ImagePath), s.ImageProvider,
+        Urls.Media(s.ImagePath), s.ImageProvider,
         s.CameraMove?.ToWire(), s.CameraDescription, s.CameraProvider,
-        s.ClipPath is null ? null : Urls.Media(s.ClipPath), s.ClipProvider, s.Error);
+        Urls.Media(s.ClipPath), s.ClipProvider, s.Error);
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using StageStream.Core.Persistence;
 using StageStream.Core.Projects;
 using StageStream.Core.Providers;
 
@@ -22,10 +23,10 @@ public sealed class ImageExecutor(ProviderRegistry providers) : IStageExecutor
                 cancellationToken);
             var path = context.NewMediaPath("image", shot.Sequence, "png");
             await File.WriteAllBytesAsync(path, png, cancellationToken);
-            StoryboardExecutor.DeleteMedia(context.Data, shot.ImagePath);
+            context.Data.Delete(shot.ImagePath);
             shot.ImagePath = context.Data.ToRelative(path);
             shot.ImageProvider = provider.Name;
-            return new JsonObject { ["url"] = ShotWork.MediaUrl(shot.ImagePath), ["provider"] = provider.Name };
+            return new JsonObject { ["url"] = DataFolder.UrlOf(shot.ImagePath), ["provider"] = provider.Name };
         }, cancellationToken);
         return new StageOutcome(Result: $"{done} images", Metadata: new JsonObject { ["images"] = done, ["provider"] = provider.Name });
     }

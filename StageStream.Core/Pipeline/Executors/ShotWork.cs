@@ -45,6 +45,4 @@ internal static class ShotWork
         await context.ProgressAsync(shots.Count, shots.Count, $"{shots.Count} {itemType} done", cancellationToken);
         return shots.Count;
     }
-
-    public static string MediaUrl(string relativePath) => "/media/" + relativePath;
 }

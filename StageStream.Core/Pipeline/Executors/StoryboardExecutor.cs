@@ -25,11 +25,11 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
         var project = context.Project;
         foreach (var old in project.Shots.ToList())
         {
-            DeleteMedia(context.Data, old.ImagePath, old.ClipPath);
+            context.Data.Delete(old.ImagePath, old.ClipPath);
         }
         context.Db.Shots.RemoveRange(project.Shots);
         project.Shots.Clear();
-        DeleteMedia(context.Data, project.FinalVideoPath);
+        context.Data.Delete(project.FinalVideoPath);
         project.FinalVideoPath = null;
         // The later stages' outputs belonged to the old shots.
         foreach (var later in project.Stages.Where(s => StageNames.IndexOf(s.Stage) > StageNames.IndexOf(Stage) && !s.IsActive))
@@ -66,16 +66,5 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
             }, cancellationToken);
         }
         return new StageOutcome(Result: $"{sequence} shots", Metadata: new JsonObject { ["shot_count"] = sequence });
-    }
-
-    internal static void DeleteMedia(Persistence.DataFolder data, params string?[] relativePaths)
-    {
-        foreach (var path in relativePaths)
-        {
-            if (!string.IsNullOrEmpty(path))
-            {
-                File.Delete(data.ToFull(path));
-            }
-        }
     }
 }

@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using StageStream.Core.Persistence;
 using StageStream.Core.Projects;
 using StageStream.Core.Providers;
 
@@ -39,19 +40,19 @@ public sealed class VideoExecutor(ProviderRegistry providers, IFilmAssembler ass
             {
                 await vendorProgress.DrainAsync();
             }
-            StoryboardExecutor.DeleteMedia(context.Data, shot.ClipPath);
+            context.Data.Delete(shot.ClipPath);
             shot.ClipPath = context.Data.ToRelative(path);
             shot.ClipProvider = provider.Name;
-            return new JsonObject { ["url"] = ShotWork.MediaUrl(shot.ClipPath), ["provider"] = provider.Name, ["duration"] = shot.DurationSeconds };
+            return new JsonObject { ["url"] = DataFolder.UrlOf(shot.ClipPath), ["provider"] = provider.Name, ["duration"] = shot.DurationSeconds };
         }, cancellationToken);
 
         var film = context.NewMediaPath("film", 0, "mp4");
         var clips = project.ShotsInOrder.Select(s => context.Data.ToFull(s.ClipPath!)).ToList();
         await assembler.AssembleAsync(clips, film, cancellationToken);
-        StoryboardExecutor.DeleteMedia(context.Data, project.FinalVideoPath);
+        context.Data.Delete(project.FinalVideoPath);
         project.FinalVideoPath = context.Data.ToRelative(film);
         await context.SaveAsync(cancellationToken);
-        var filmUrl = ShotWork.MediaUrl(project.FinalVideoPath);
+        var filmUrl = DataFolder.UrlOf(project.FinalVideoPath);
         await context.Report.ItemCompletedAsync("film", 0, new JsonObject { ["url"] = filmUrl }, cancellationToken);
         return new StageOutcome(Result: filmUrl, Metadata: new JsonObject
         {
