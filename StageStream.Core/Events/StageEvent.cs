@@ -40,6 +40,9 @@ public sealed record StageEvent
     public string? Result { get; init; }
     public string? Error { get; init; }
     public int? RetryCount { get; init; }
+
+    /// <summary>On a stage run's <c>stage_update</c>: which attempt at the stage this run is (1 for the first start).</summary>
+    public int? Attempt { get; init; }
     public string? ItemType { get; init; }
     public int? SequenceNumber { get; init; }
     public JsonObject? Metadata { get; init; }

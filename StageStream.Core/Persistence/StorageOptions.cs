@@ -19,7 +19,9 @@ public sealed class DataFolder
     }
 
     public string Root { get; }
-    public string DatabasePath => Path.Combine(Root, "stagestream.db");
+    public const string DatabaseFileName = "stagestream.db";
+
+    public string DatabasePath => Path.Combine(Root, DatabaseFileName);
     public string MediaRoot => Path.Combine(Root, "media");
 
     /// <summary>The folder of one project's media, created on demand.</summary>

@@ -23,17 +23,12 @@ public sealed class PipelineOptions
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>
-    /// How long a server's claim on its queued and running stage runs lasts without renewal. When a server
-    /// dies, another one (or the next start) takes its runs over once their lease has run out.
+    /// With several servers (Redis configured), how often each scheduler records in the database that it is
+    /// alive. A server that misses its check-in by this long again is taken for dead, and another one recovers
+    /// its running stages.
     /// </summary>
-    [Range(2, 3600)]
-    public int LeaseSeconds { get; set; } = 30;
-
-    /// <summary>
-    /// True when this is the only server on its database (no Redis): then every interrupted run is
-    /// taken over at start-up without waiting for its lease. Set by the host.
-    /// </summary>
-    public bool RecoverAllAtStart { get; set; } = true;
+    [Range(1, 600)]
+    public double ClusterCheckinSeconds { get; set; } = 7.5;
 
     /// <summary>Frame size of images and clips.</summary>
     [Range(64, 4096)]

@@ -9,7 +9,7 @@ using StageStream.Core.Projects;
 namespace StageStream.Core.Pipeline;
 
 /// <summary>
-/// Starts, chains, cancels and recovers stage runs. A pipeline run is a chain: each stage run, when
+/// Starts, chains and cancels stage runs. A pipeline run is a chain: each stage run, when
 /// it completes, queues the next; the state lives in the stage records, so a restart can resume it.
 /// </summary>
 public sealed class PipelineService(
@@ -17,8 +17,6 @@ public sealed class PipelineService(
     IEventPublisher publisher,
     IStageQueue queue,
     RunningStages running,
-    RunOwnership ownership,
-    IOptions<PipelineOptions> options,
     TimeProvider clock,
     ILogger<PipelineService> logger)
 {
@@ -130,8 +128,7 @@ public sealed class PipelineService(
                 .ExecuteUpdateAsync(set => set
                     .SetProperty(s => s.Status, StageStatus.Cancelled)
                     .SetProperty(s => s.Error, "Cancelled")
-                    .SetProperty(s => s.FinishedAt, now)
-                    .SetProperty(s => s.Owner, (string?)null), cancellationToken);
+                    .SetProperty(s => s.FinishedAt, now), cancellationToken);
             if (cancelled == 0)
             {
                 // A runner here claimed it a moment ago: it is registered, so the signal reaches it.
@@ -147,49 +144,6 @@ public sealed class PipelineService(
             {
                 pipelineEnded = true;
                 await PublishPipelineCancelledAsync(project, cancellationToken);
-            }
-        }
-    }
-
-    /// <summary>
-    /// No stage may stay queued or processing without a live server behind it. Runs whose owner's lease
-    /// ran out (or, at start-up of a lone server, every interrupted run) are claimed by this server and
-    /// queued again as a new run, or failed for good once they have used their attempts.
-    /// </summary>
-    public async Task RecoverAsync(bool atStartUp, CancellationToken cancellationToken)
-    {
-        var now = clock.GetUtcNow();
-        var takeAll = atStartUp && options.Value.RecoverAllAtStart;
-        var active = await db.Stages.AsNoTracking()
-            .Where(s => s.Status == StageStatus.Queued || s.Status == StageStatus.Processing)
-            .ToListAsync(cancellationToken);
-        foreach (var orphan in active.Where(s => takeAll || s.Owner is null || s.LeaseUntil is null || s.LeaseUntil < now))
-        {
-            if (!await ownership.ClaimAsync(orphan, cancellationToken))
-            {
-                continue; // another server took it first
-            }
-            db.ChangeTracker.Clear();
-            var project = await db.FindProjectAsync(orphan.ProjectId, cancellationToken);
-            var record = project!.Stage(orphan.Stage);
-            if (record.Attempts >= options.Value.MaxAttempts)
-            {
-                logger.LogWarning("Stage {Stage} of project {ProjectId} was interrupted {Attempts} times; failing it", record.Stage, project.Id, record.Attempts);
-                record.Status = StageStatus.Failed;
-                record.Error = $"The run was interrupted {record.Attempts} times (the server stopped while it ran) and has used its {options.Value.MaxAttempts} allowed attempts.";
-                record.FinishedAt = clock.GetUtcNow();
-                record.Owner = null;
-                ApplyOutcome(project, record);
-                await db.SaveChangesAsync(cancellationToken);
-                var reporter = new StageReporter(publisher, project.Id, record);
-                await reporter.StageUpdateAsync(StageStatus.Failed, record.Error, cancellationToken);
-                await reporter.ErrorAsync(record.Error, cancellationToken);
-                await AfterStageAsync(project, record, cancellationToken);
-            }
-            else
-            {
-                logger.LogInformation("Resuming stage {Stage} of project {ProjectId}, interrupted when its server stopped", record.Stage, project.Id);
-                await QueueAsync(project, record, record.PipelineRunId, record.Force, cancellationToken);
             }
         }
     }
@@ -253,17 +207,17 @@ public sealed class PipelineService(
     private async Task QueueAsync(Project project, StageRecord record, string? pipelineRunId, bool force, CancellationToken cancellationToken)
     {
         record.RunId = Project.NewId();
+        record.JobId = record.RunId;
         record.PipelineRunId = pipelineRunId;
         record.Force = force;
         record.Status = StageStatus.Queued;
         record.Progress = 0;
         record.Error = null;
-        ownership.Take(record);
         project.Status = ProjectStatus.Running;
         project.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Queued, "Queued", cancellationToken);
-        await queue.EnqueueAsync(new StageRunRequest(project.Id, record.Stage, record.RunId), cancellationToken);
+        await queue.EnqueueAsync(new StageRunRequest(project.Id, record.Stage, record.JobId), cancellationToken);
     }
 
     private Task PublishPipelineCancelledAsync(Project project, CancellationToken cancellationToken) =>

@@ -18,11 +18,10 @@ public static class PipelineServiceCollectionExtensions
         ProviderRegistry.Configure(services);
         services.AddSingleton<RunningStages>();
         services.AddSingleton<WorkLimiter>();
-        services.AddSingleton<ServerIdentity>();
-        services.AddScoped<RunOwnership>();
         services.AddScoped<ProjectService>();
         services.AddScoped<PipelineService>();
         services.AddScoped<StageRunner>();
+        services.AddScoped<Interruptions>();
         services.AddScoped<IStageExecutor, RewriteExecutor>();
         services.AddScoped<IStageExecutor, StoryboardExecutor>();
         services.AddScoped<IStageExecutor, ImageExecutor>();

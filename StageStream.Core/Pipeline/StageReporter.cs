@@ -25,6 +25,7 @@ public sealed class StageReporter(IEventPublisher publisher, string projectId, S
             Status = status.ToWire(),
             Progress = record.Progress,
             Message = message,
+            Attempt = AttemptOf(status),
         }, cancellationToken);
 
     public ValueTask<StageEvent> ProgressAsync(int current, int total, string? message, CancellationToken cancellationToken = default) =>
@@ -58,6 +59,14 @@ public sealed class StageReporter(IEventPublisher publisher, string projectId, S
             Error = error,
             RetryCount = Math.Max(0, record.Attempts - 1),
         }, cancellationToken);
+
+    /// <summary>The attempt a stage_update speaks of: a queued run is the next attempt, a skipped stage none.</summary>
+    private int? AttemptOf(StageStatus status) => status switch
+    {
+        StageStatus.Queued => record.Attempts + 1,
+        StageStatus.Skipped or StageStatus.Pending => null,
+        _ => record.Attempts > 0 ? record.Attempts : null,
+    };
 
     /// <summary>current/total*100, floored, as the old system computed it.</summary>
     public static int PercentOf(int current, int total) => total <= 0 ? 0 : Math.Clamp(current * 100 / total, 0, 100);

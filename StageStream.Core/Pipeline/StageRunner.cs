@@ -18,47 +18,65 @@ public sealed class StageRunner(
     IEventPublisher publisher,
     PipelineService pipeline,
     RunningStages running,
+    Interruptions interruptions,
     WorkLimiter limiter,
     DataFolder data,
     IOptions<PipelineOptions> options,
     TimeProvider clock,
     ILogger<StageRunner> logger)
 {
-    public async Task RunAsync(StageRunRequest request, CancellationToken hostStopping)
+    public async Task<RunEnd> RunAsync(StageRunRequest request, CancellationToken hostStopping)
     {
         var project = await db.FindProjectAsync(request.ProjectId, hostStopping);
         var record = project?.Stages.FirstOrDefault(s => s.Stage == request.Stage);
-        if (project is null || record is null || record.RunId != request.RunId || record.Status != StageStatus.Queued)
+        if (project is null || record is null || record.JobId != request.JobId)
         {
-            logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} is no longer queued; nothing to do", request.RunId, request.ProjectId, request.Stage);
-            return;
+            logger.LogInformation("Job {JobId} of {ProjectId}/{Stage} was replaced by a newer start; nothing to do", request.JobId, request.ProjectId, request.Stage);
+            return RunEnd.Ended;
         }
+        if (record.Status == StageStatus.Processing)
+        {
+            if (!request.Resuming)
+            {
+                return RunEnd.RunningElsewhere;
+            }
+            if (!await interruptions.RestartAsync(project, record, hostStopping))
+            {
+                return RunEnd.Ended;
+            }
+        }
+        if (record.Status != StageStatus.Queued)
+        {
+            logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} is no longer queued; nothing to do", record.RunId, request.ProjectId, request.Stage);
+            return RunEnd.Ended;
+        }
+        var runId = record.RunId!;
 
         var executor = executors.Single(e => e.Stage == request.Stage);
         // Registered before the run is claimed, so a cancel request always finds it one way or the other.
-        var cancellation = running.Start(request.RunId, hostStopping);
+        var cancellation = running.Start(runId, hostStopping);
         var token = cancellation.Token;
         var watch = Stopwatch.StartNew();
         IDisposable? slot = null;
         try
         {
             slot = await limiter.AcquireAsync(StageNames.KindOf(request.Stage), token);
-            if (!await ClaimAsync(request, token))
+            if (!await ClaimAsync(request, runId, token))
             {
                 await db.Entry(record).ReloadAsync(token);
-                if (record.Status == StageStatus.Queued && record.RunId == request.RunId)
+                if (record.Status == StageStatus.Queued && record.RunId == runId)
                 {
                     // Queued just as the project was cancelled: it ends here, never started.
                     throw new OperationCanceledException(token);
                 }
-                logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} was cancelled or replaced before it started", request.RunId, request.ProjectId, request.Stage);
-                return;
+                logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} was cancelled or replaced before it started", runId, request.ProjectId, request.Stage);
+                return RunEnd.Ended;
             }
             db.ChangeTracker.Clear();
             project = (await db.FindProjectAsync(request.ProjectId, token))!;
             record = project.Stage(request.Stage);
             logger.LogInformation("Stage {Stage} of project {ProjectId} started (run {RunId}, attempt {Attempt})",
-                request.Stage, project.Id, request.RunId, record.Attempts);
+                request.Stage, project.Id, runId, record.Attempts);
             project.Status = ProjectStatus.Running;
             project.UpdatedAt = clock.GetUtcNow();
             await db.SaveChangesAsync(token);
@@ -71,7 +89,6 @@ public sealed class StageRunner(
             token.ThrowIfCancellationRequested();
 
             record.Status = StageStatus.Completed;
-            record.Owner = null;
             record.Progress = 100;
             record.FinishedAt = clock.GetUtcNow();
             pipeline.ApplyOutcome(project, record);
@@ -80,13 +97,15 @@ public sealed class StageRunner(
             await reporter.DoneAsync(outcome, CancellationToken.None);
             logger.LogInformation("Stage {Stage} of project {ProjectId} completed in {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
+            return RunEnd.Ended;
         }
         catch (OperationCanceledException) when (hostStopping.IsCancellationRequested)
         {
-            // The server is stopping: the run goes back to the queue, released, and the next start resumes it.
+            // The server is stopping: the record stays as it is, as after a crash, and the job fires again at the
+            // next start, which ends this run on the wire and restarts it (see Interruptions).
             logger.LogWarning("Stage {Stage} of project {ProjectId} interrupted by shutdown after {Elapsed} ms; it resumes at the next start",
                 request.Stage, project.Id, watch.ElapsedMilliseconds);
-            await RecordEndAsync(project, record, StageStatus.Queued, error: null);
+            return RunEnd.Interrupted;
         }
         catch (OperationCanceledException ex) when (token.IsCancellationRequested || ex.CancellationToken == token)
         {
@@ -94,14 +113,15 @@ public sealed class StageRunner(
             (project, record) = await RecordEndAsync(project, record, StageStatus.Cancelled, "Cancelled");
             await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Cancelled, "Cancelled", CancellationToken.None);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
+            return RunEnd.Ended;
         }
         catch (Exception ex)
         {
-            if (ex is DbUpdateConcurrencyException && await WasEndedElsewhereAsync(request))
+            if (ex is DbUpdateConcurrencyException && await WasEndedElsewhereAsync(request, runId))
             {
                 // Cancelled by a server that does not run it: that server recorded and published the end.
-                logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} was ended by another server; stopping", request.RunId, request.ProjectId, request.Stage);
-                return;
+                logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} was ended by another server; stopping", runId, request.ProjectId, request.Stage);
+                return RunEnd.Ended;
             }
             logger.LogError(ex, "Stage {Stage} of project {ProjectId} failed after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
             (project, record) = await RecordEndAsync(project, record, StageStatus.Failed, ex.Message);
@@ -109,11 +129,12 @@ public sealed class StageRunner(
             await failed.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None);
             await failed.ErrorAsync(ex.Message, CancellationToken.None);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
+            return RunEnd.Ended;
         }
         finally
         {
             slot?.Dispose();
-            running.Finish(request.RunId);
+            running.Finish(runId);
         }
     }
 
@@ -127,13 +148,8 @@ public sealed class StageRunner(
         {
             r.Status = status;
             r.Error = error;
-            r.Owner = null;
-            r.LeaseUntil = null;
-            if (status != StageStatus.Queued)
-            {
-                r.FinishedAt = clock.GetUtcNow();
-                pipeline.ApplyOutcome(p, r);
-            }
+            r.FinishedAt = clock.GetUtcNow();
+            pipeline.ApplyOutcome(p, r);
         }
 
         Apply(project, record);
@@ -156,11 +172,11 @@ public sealed class StageRunner(
     }
 
     /// <summary>Queued to processing, only if the run is still the queued one (not cancelled or replaced meanwhile).</summary>
-    private async Task<bool> ClaimAsync(StageRunRequest request, CancellationToken cancellationToken)
+    private async Task<bool> ClaimAsync(StageRunRequest request, string runId, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         var claimed = await db.Stages
-            .Where(s => s.ProjectId == request.ProjectId && s.Stage == request.Stage && s.RunId == request.RunId && s.Status == StageStatus.Queued
+            .Where(s => s.ProjectId == request.ProjectId && s.Stage == request.Stage && s.RunId == runId && s.Status == StageStatus.Queued
                 && !db.Projects.Any(p => p.Id == request.ProjectId && p.CancelRequested))
             .ExecuteUpdateAsync(set => set
                 .SetProperty(s => s.Status, StageStatus.Processing)
@@ -172,12 +188,12 @@ public sealed class StageRunner(
         return claimed == 1;
     }
 
-    private async Task<bool> WasEndedElsewhereAsync(StageRunRequest request)
+    private async Task<bool> WasEndedElsewhereAsync(StageRunRequest request, string runId)
     {
         var current = await db.Stages.AsNoTracking()
             .Where(s => s.ProjectId == request.ProjectId && s.Stage == request.Stage)
             .Select(s => new { s.RunId, s.Status })
             .SingleAsync();
-        return current.RunId != request.RunId || current.Status != StageStatus.Processing;
+        return current.RunId != runId || current.Status != StageStatus.Processing;
     }
 }

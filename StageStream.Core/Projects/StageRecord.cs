@@ -1,6 +1,6 @@
 namespace StageStream.Core.Projects;
 
-public enum StageStatus { Pending, Queued, Processing, Completed, Failed, Skipped, Cancelled }
+public enum StageStatus { Pending, Queued, Processing, Completed, Failed, Skipped, Cancelled, Interrupted }
 
 /// <summary>The state of one stage of one project: its latest run.</summary>
 public sealed class StageRecord
@@ -22,11 +22,11 @@ public sealed class StageRecord
     public string? PipelineRunId { get; set; }
     public bool Force { get; set; }
 
-    /// <summary>The server process that queued or runs this run (see <see cref="Pipeline.RunOwnership"/>).</summary>
-    public string? Owner { get; set; }
-
-    /// <summary>Until when <see cref="Owner"/> holds the run; the owner renews it while the run is queued or processing.</summary>
-    public DateTimeOffset? LeaseUntil { get; set; }
+    /// <summary>
+    /// The scheduler job that runs the queued run. It stays the same when a run interrupted by a stop or
+    /// a crash restarts under a new <see cref="RunId"/>; a new start of the stage gets a new job.
+    /// </summary>
+    public string? JobId { get; set; }
 
     /// <summary>Which provider made the output ("offline", "openai", ...).</summary>
     public string? Provider { get; set; }

@@ -26,7 +26,7 @@ public sealed class ProjectPageTests : ComponentTest
         cut.WaitForAssertion(() => Assert.Single(Data.Queue.Runs));
         var run = Data.Queue.Runs[0];
         var project = await this.WithScopeAsync(sp => sp.GetRequiredService<ProjectService>().GetAsync(projectId, CancellationToken.None));
-        return (new RunEvents(this.Publisher(), projectId, run.Stage, run.RunId, project.PipelineRunId),
+        return (new RunEvents(this.Publisher(), projectId, run.Stage, run.JobId, project.PipelineRunId),
             new RunEvents(this.Publisher(), projectId, StageNames.Pipeline, project.PipelineRunId, project.PipelineRunId));
     }
 

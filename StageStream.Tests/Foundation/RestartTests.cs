@@ -45,7 +45,7 @@ public sealed class RestartTests : IDisposable
         await using (var first = await TestApp.StartAsync(dataPath: _data))
         {
             projectId = await PipelineTests.CreateProjectAsync(first);
-            await LeaveRewriteProcessingAsync(first, projectId, attempts: 3, owner: null, leaseUntil: null);
+            await LeaveRewriteProcessingAsync(first, projectId, attempts: 3);
         }
 
         await using var second = await TestApp.StartAsync(dataPath: _data);
@@ -56,36 +56,15 @@ public sealed class RestartTests : IDisposable
         Assert.Contains("interrupted 3 times", rewriteStage.GetProperty("error").GetString());
     }
 
-    [Fact]
-    public async Task AServerLeavesAnotherServersLiveRunAloneAndTakesItOverWhenItsLeaseRunsOut()
-    {
-        var shared = new Dictionary<string, string?> { ["Pipeline:RecoverAllAtStart"] = "false", ["Pipeline:LeaseSeconds"] = "3" };
-        string projectId;
-        await using (var first = await TestApp.StartAsync(shared, _data))
-        {
-            projectId = await PipelineTests.CreateProjectAsync(first);
-            await LeaveRewriteProcessingAsync(first, projectId, attempts: 1, owner: "another-server", leaseUntil: DateTimeOffset.UtcNow.AddSeconds(4));
-        }
-
-        await using var second = await TestApp.StartAsync(shared, _data);
-        var atStart = await second.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
-        Assert.Equal("processing", atStart.GetProperty("stages")[0].GetProperty("status").GetString());
-
-        var project = await WaitForAsync(second, projectId, p => p.GetProperty("stages")[0].GetProperty("status").GetString() == "completed", TimeSpan.FromSeconds(30));
-        var rewriteStage = project.GetProperty("stages")[0];
-        Assert.Equal(2, rewriteStage.GetProperty("attempts").GetInt32());
-    }
-
     /// <summary>What a server that stopped in the middle of the rewrite leaves in the database.</summary>
-    private static Task<int> LeaveRewriteProcessingAsync(TestApp app, string projectId, int attempts, string? owner, DateTimeOffset? leaseUntil) =>
+    private static Task<int> LeaveRewriteProcessingAsync(TestApp app, string projectId, int attempts) =>
         app.WithScopeAsync<StageStreamDbContext, int>(async db =>
         {
             var rewrite = await db.Stages.SingleAsync(s => s.ProjectId == projectId && s.Stage == StageNames.Rewrite);
             rewrite.Status = StageStatus.Processing;
             rewrite.Attempts = attempts;
             rewrite.RunId = Project.NewId();
-            rewrite.Owner = owner;
-            rewrite.LeaseUntil = leaseUntil;
+            rewrite.JobId = rewrite.RunId;
             return await db.SaveChangesAsync();
         });
 

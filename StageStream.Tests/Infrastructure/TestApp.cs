@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.Extensions.Configuration;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.Extensions.DependencyInjection;
 using StageStream.Web.Hosting;
@@ -48,11 +47,9 @@ public sealed class TestApp : IAsyncDisposable
         {
             values[key] = value;
         }
-        var app = StageStreamApp.Create([], builder =>
-        {
-            builder.Configuration.AddInMemoryCollection(values);
-            configure?.Invoke(builder);
-        });
+        // As command-line arguments, so the settings are there while the app registers its services.
+        var args = values.Where(pair => pair.Value is not null).Select(pair => $"--{pair.Key}={pair.Value}").ToArray();
+        var app = StageStreamApp.Create(args, configure);
         await app.PrepareAsync();
         await app.StartAsync();
         return new TestApp(app, dataPath, ownsData);

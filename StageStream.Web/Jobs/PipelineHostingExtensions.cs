@@ -12,42 +12,65 @@ public static class PipelineHostingExtensions
     public static void AddPersistence(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
-        builder.Services.AddSingleton(services =>
-        {
-            var path = services.GetRequiredService<IOptions<StorageOptions>>().Value.DataPath;
-            return new DataFolder(Path.IsPathRooted(path) ? path : Path.Combine(builder.Environment.ContentRootPath, path));
-        });
+        builder.Services.AddSingleton(_ => new DataFolder(DataRoot(builder)));
         builder.Services.AddDbContext<StageStreamDbContext>((services, options) =>
-            options.UseSqlite($"Data Source={services.GetRequiredService<DataFolder>().DatabasePath};Default Timeout=30"));
+            options.UseSqlite(SqliteConnectionString(services.GetRequiredService<DataFolder>().DatabasePath)));
     }
 
-    /// <summary>The stage pipeline, with Quartz.NET running every stage run as a job.</summary>
+    /// <summary>
+    /// The stage pipeline, with Quartz.NET running every stage run as a durable job in the app's database, so
+    /// queued and running stages survive a stop or a crash. With Redis configured (several servers on one
+    /// database) the schedulers form a Quartz cluster: a server that dies has its running stages recovered by another.
+    /// </summary>
     public static void AddPipeline(this WebApplicationBuilder builder)
     {
         builder.Services.AddStagePipeline();
-        // A lone server (no Redis to share events with others) owns every run it finds at start-up.
-        builder.Services.PostConfigure<PipelineOptions>(options =>
+        builder.Services.AddSingleton<IStageQueue, StageJobs>();
+        builder.Services.AddSingleton<StageJobsInFlight>();
+        var clustered = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis"));
+        var checkin = TimeSpan.FromSeconds(builder.Configuration.GetValue($"{PipelineOptions.Section}:{nameof(PipelineOptions.ClusterCheckinSeconds)}", new PipelineOptions().ClusterCheckinSeconds));
+        var database = Path.Combine(DataRoot(builder), DataFolder.DatabaseFileName);
+        builder.Services.AddQuartz(quartz =>
         {
-            if (builder.Configuration[$"{PipelineOptions.Section}:{nameof(PipelineOptions.RecoverAllAtStart)}"] is null)
+            quartz.ConfigureScheduler(scheduler => scheduler.InstanceName = "StageStream");
+            // Jobs wait asynchronously for their kind's slot (WorkLimiter), so a backlog of one kind must not fill
+            // the pool and hold back the others: the pool is sized far above the work limits.
+            quartz.UseDefaultThreadPool(pool => pool.MaxConcurrency = 256);
+            quartz.UsePersistentStore(store =>
             {
-                options.RecoverAllAtStart = string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis"));
-            }
+                store.UseSqlite(SqliteConnectionString(database));
+                store.UseSystemTextJsonSerializer();
+                // Quartz's own tables, created (or brought up to date) when the scheduler starts.
+                store.ProvisionSchema();
+                if (clustered)
+                {
+                    store.UseClustering(cluster =>
+                    {
+                        cluster.CheckinInterval = checkin;
+                        cluster.CheckinMisfireThreshold = checkin;
+                    });
+                }
+            });
         });
-        builder.Services.AddHostedService<RunLeaseService>();
-        builder.Services.AddSingleton<IStageQueue, QuartzStageQueue>();
-        // Jobs wait asynchronously for their kind's slot (WorkLimiter), so a backlog of one kind must not fill
-        // the pool and hold back the others: the pool is sized far above the work limits.
-        builder.Services.AddQuartz(quartz => quartz.UseDefaultThreadPool(pool => pool.MaxConcurrency = 256));
         builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
+        // Starts after the scheduler and stops before it: every queued or running stage has its job.
+        builder.Services.AddHostedService<StageJobKeeper>();
     }
 
-    /// <summary>Applies migrations, turns on WAL, and resumes runs a stop interrupted. Runs before the app serves.</summary>
+    /// <summary>Applies migrations and turns on WAL. Runs before the app serves.</summary>
     public static async Task PrepareAsync(this WebApplication app, CancellationToken cancellationToken = default)
     {
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
         await db.Database.MigrateAsync(cancellationToken);
         await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<PipelineService>().RecoverAsync(atStartUp: true, cancellationToken);
     }
+
+    private static string DataRoot(WebApplicationBuilder builder)
+    {
+        var path = builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DataPath)}"] ?? new StorageOptions().DataPath;
+        return Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(builder.Environment.ContentRootPath, path));
+    }
+
+    private static string SqliteConnectionString(string databasePath) => $"Data Source={databasePath};Default Timeout=30";
 }

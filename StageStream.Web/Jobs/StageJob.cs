@@ -3,34 +3,47 @@ using StageStream.Core.Pipeline;
 
 namespace StageStream.Web.Jobs;
 
-/// <summary>One stage run as a Quartz job.</summary>
-public sealed class StageJob(StageRunner runner, IHostApplicationLifetime lifetime) : IJob
+/// <summary>
+/// One queued stage run as a durable Quartz job in the database. It asks for recovery, so a job whose server
+/// died while it ran fires again (<see cref="IJobExecutionContext.Recovering"/>); a job interrupted by a
+/// graceful stop is given a new trigger that fires at the next start. A job is deleted once its run ended.
+/// </summary>
+public sealed class StageJob(StageRunner runner, StageJobsInFlight inFlight, IHostApplicationLifetime lifetime, ILogger<StageJob> logger) : IJob
 {
     public const string ProjectIdKey = "projectId";
     public const string StageKey = "stage";
-    public const string RunIdKey = "runId";
+    public const string JobIdKey = "jobId";
+    public const string ResumeKey = "resume";
 
     public async ValueTask Execute(IJobExecutionContext context, CancellationToken cancellationToken)
     {
+        using var _ = inFlight.Enter();
         var data = context.MergedJobDataMap;
-        var request = new StageRunRequest(data.GetString(ProjectIdKey)!, data.GetString(StageKey)!, data.GetString(RunIdKey)!);
+        var resuming = context.Recovering || (data.TryGetBoolean(ResumeKey, out var resume) && resume);
+        var request = new StageRunRequest(data.GetString(ProjectIdKey)!, data.GetString(StageKey)!, data.GetString(JobIdKey)!, resuming);
         using var stopping = CancellationTokenSource.CreateLinkedTokenSource(lifetime.ApplicationStopping, cancellationToken);
-        await runner.RunAsync(request, stopping.Token);
-    }
-}
-
-public sealed class QuartzStageQueue(ISchedulerFactory schedulers) : IStageQueue
-{
-    public async Task EnqueueAsync(StageRunRequest run, CancellationToken cancellationToken)
-    {
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
-        var job = JobBuilder.Create<StageJob>()
-            .WithIdentity(run.RunId, run.Stage)
-            .UsingJobData(StageJob.ProjectIdKey, run.ProjectId)
-            .UsingJobData(StageJob.StageKey, run.Stage)
-            .UsingJobData(StageJob.RunIdKey, run.RunId)
-            .Build();
-        var trigger = TriggerBuilder.Create().WithIdentity(run.RunId, run.Stage).StartNow().Build();
-        await scheduler.ScheduleJob(job, trigger, cancellationToken: cancellationToken);
+        RunEnd end;
+        try
+        {
+            end = await runner.RunAsync(request, stopping.Token);
+        }
+        catch (OperationCanceledException) when (stopping.IsCancellationRequested)
+        {
+            end = RunEnd.Interrupted;
+        }
+        switch (end)
+        {
+            case RunEnd.Ended:
+                await context.Scheduler.DeleteJob(context.JobDetail.Key, CancellationToken.None);
+                break;
+            case RunEnd.Interrupted:
+                // The scheduler is still open while it waits for running jobs: the trigger is stored and fires at the next start.
+                await context.Scheduler.ScheduleJob(StageJobs.ResumeTrigger(context.JobDetail.Key), new ScheduleJobOptions(), CancellationToken.None);
+                logger.LogInformation("Stage job {Job} will resume at the next start", context.JobDetail.Key);
+                break;
+            case RunEnd.RunningElsewhere:
+                logger.LogInformation("Stage job {Job} fired while its run is processing elsewhere; leaving it to that server", context.JobDetail.Key);
+                break;
+        }
     }
 }

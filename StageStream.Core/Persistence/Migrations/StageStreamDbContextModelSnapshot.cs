@@ -146,10 +146,7 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<bool>("Force")
                         .HasColumnType("INTEGER");
 
-                    b.Property<long?>("LeaseUntil")
-                        .HasColumnType("INTEGER");
-
-                    b.Property<string>("Owner")
+                    b.Property<string>("JobId")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("PipelineRunId")

@@ -1,0 +1,143 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+
+namespace StageStream.Tests.Infrastructure;
+
+/// <summary>
+/// The real app as a child process (<c>dotnet StageStream.Web.dll</c> from the test's output folder) on a free
+/// loopback port, so a test can <c>kill -9</c> it and start another on the same data folder. Its output is
+/// appended to <c>app.log</c> in the data folder, which a failing test prints.
+/// </summary>
+public sealed class AppProcess : IAsyncDisposable
+{
+    private readonly Process _process;
+
+    private AppProcess(Process process, Uri baseAddress, string logPath)
+    {
+        _process = process;
+        BaseAddress = baseAddress;
+        LogPath = logPath;
+        Client = new HttpClient { BaseAddress = baseAddress, Timeout = TimeSpan.FromSeconds(30) };
+    }
+
+    public Uri BaseAddress { get; }
+    public HttpClient Client { get; }
+    public string LogPath { get; }
+    public bool HasExited => _process.HasExited;
+
+    public static async Task<AppProcess> StartAsync(string dataPath, IDictionary<string, string?>? settings = null, int? port = null)
+    {
+        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePort()}");
+        var logPath = Path.Combine(dataPath, "app.log");
+        var start = new ProcessStartInfo("dotnet")
+        {
+            WorkingDirectory = AppContext.BaseDirectory,
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+            UseShellExecute = false,
+        };
+        start.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "StageStream.Web.dll"));
+        var values = new Dictionary<string, string?>
+        {
+            ["urls"] = baseAddress.ToString().TrimEnd('/'),
+            ["Storage:DataPath"] = dataPath,
+            ["Providers:Offline:TokensPerSecond"] = "0",
+            ["Serilog:MinimumLevel:Default"] = "Information",
+        };
+        foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
+        {
+            values[key] = value;
+        }
+        foreach (var (key, value) in values.Where(pair => pair.Value is not null))
+        {
+            start.ArgumentList.Add($"--{key}={value}");
+        }
+        start.Environment["ASPNETCORE_ENVIRONMENT"] = "Production";
+        var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
+        var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
+        var gate = new Lock();
+        void Write(string? line)
+        {
+            if (line is not null)
+            {
+                lock (gate)
+                {
+                    log.WriteLine(line);
+                }
+            }
+        }
+        process.OutputDataReceived += (_, e) => Write(e.Data);
+        process.ErrorDataReceived += (_, e) => Write(e.Data);
+        process.Exited += (_, _) => { lock (gate) { log.Dispose(); } };
+        process.EnableRaisingEvents = true;
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+
+        var app = new AppProcess(process, baseAddress, logPath);
+        await app.WaitUntilLiveAsync(TimeSpan.FromSeconds(90));
+        return app;
+    }
+
+    /// <summary>SIGKILL: no shutdown code runs, as when the machine loses power or the OOM killer strikes.</summary>
+    public async Task KillAsync()
+    {
+        _process.Kill(entireProcessTree: true);
+        await _process.WaitForExitAsync();
+    }
+
+    public string Log()
+    {
+        try
+        {
+            using var reader = new StreamReader(new FileStream(LogPath, FileMode.Open, FileAccess.Read, FileShare.ReadWrite));
+            return reader.ReadToEnd();
+        }
+        catch (IOException ex)
+        {
+            return $"(log unreadable: {ex.Message})";
+        }
+    }
+
+    private async Task WaitUntilLiveAsync(TimeSpan timeout)
+    {
+        var deadline = DateTime.UtcNow + timeout;
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"The app exited with {_process.ExitCode} while starting:\n{Log()}");
+            }
+            try
+            {
+                using var response = await Client.GetAsync("/health/live");
+                if (response.StatusCode == HttpStatusCode.OK)
+                {
+                    return;
+                }
+            }
+            catch (HttpRequestException)
+            {
+            }
+            await Task.Delay(100);
+        }
+        throw new TimeoutException($"The app did not answer /health/live within {timeout}:\n{Log()}");
+    }
+
+    public static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        Client.Dispose();
+        if (!_process.HasExited)
+        {
+            await KillAsync();
+        }
+        _process.Dispose();
+    }
+}

@@ -1,0 +1,90 @@
+using Microsoft.EntityFrameworkCore;
+using Quartz;
+using StageStream.Core.Persistence;
+using StageStream.Core.Pipeline;
+using StageStream.Core.Projects;
+
+namespace StageStream.Web.Jobs;
+
+/// <summary>
+/// Keeps every queued or running stage backed by a job, around Quartz's own start and stop (registered after
+/// Quartz's hosted service, so it starts after the scheduler and stops before it).
+/// </summary>
+public sealed class StageJobKeeper(
+    IServiceScopeFactory scopes, ISchedulerFactory schedulers, StageJobsInFlight inFlight, IHostApplicationLifetime lifetime, ILogger<StageJobKeeper> logger)
+    : IHostedService
+{
+    /// <summary>
+    /// After Quartz has recovered its own jobs: a stage that is queued or processing without a job (the process
+    /// died between saving the stage and storing its job, or the database predates the persistent job store)
+    /// gets one, and so does a job left without a trigger (a stop that could not store it), so no stage stays
+    /// queued or processing with nothing behind it.
+    /// </summary>
+    public async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
+        var queue = scope.ServiceProvider.GetRequiredService<IStageQueue>();
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var active = await db.Stages.AsNoTracking()
+            .Where(s => s.Status == StageStatus.Queued || s.Status == StageStatus.Processing)
+            .Select(s => new { s.ProjectId, s.Stage, s.Status, JobId = s.JobId ?? s.RunId })
+            .ToListAsync(cancellationToken);
+        // From the moment the host stops, no job fires: a run started now would only be interrupted at once.
+        lifetime.ApplicationStopping.Register(() => _ = scheduler.Standby(CancellationToken.None));
+        foreach (var stage in active.Where(s => s.JobId is not null))
+        {
+            var key = StageJobs.KeyOf(stage.JobId!, stage.Stage);
+            if (!await scheduler.Exists(key, cancellationToken) || (await scheduler.GetTriggersOfJob(key, cancellationToken)).Count == 0)
+            {
+                logger.LogWarning("Stage {Stage} of project {ProjectId} was {Status} without a job to run it; queuing it again", stage.Stage, stage.ProjectId, stage.Status);
+                await queue.EnqueueAsync(new StageRunRequest(stage.ProjectId, stage.Stage, stage.JobId!, Resuming: stage.Status == StageStatus.Processing), cancellationToken);
+            }
+        }
+    }
+
+    /// <summary>
+    /// A graceful stop: the scheduler is on standby, and the running jobs, whose runs stop at once, store the trigger
+    /// that resumes them at the next start while the scheduler still accepts it (Quartz refuses once it shuts down).
+    /// </summary>
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        if (scheduler.Status is SchedulerStatus.ShuttingDown or SchedulerStatus.Shutdown)
+        {
+            return;
+        }
+        await scheduler.Standby(cancellationToken);
+        while (inFlight.Count > 0)
+        {
+            await Task.Delay(50, cancellationToken);
+        }
+    }
+}
+
+/// <summary>How many stage jobs are executing in this process.</summary>
+public sealed class StageJobsInFlight
+{
+    private int _count;
+
+    public int Count => Volatile.Read(ref _count);
+
+    public IDisposable Enter()
+    {
+        Interlocked.Increment(ref _count);
+        return new Exit(this);
+    }
+
+    private sealed class Exit(StageJobsInFlight owner) : IDisposable
+    {
+        private int _done;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _done, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner._count);
+            }
+        }
+    }
+}
