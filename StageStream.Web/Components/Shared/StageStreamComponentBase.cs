@@ -123,7 +123,10 @@ public abstract class StageStreamComponentBase : ComponentBase, IAsyncDisposable
 
     protected virtual void OnConnected(StageEvent message) { }
 
-    /// <summary>A token: <see cref="StageEvent.Content"/> is the delta, <see cref="StageEvent.FullText"/> all text so far.</summary>
+    /// <summary>The text of each stage's current run so far, updated before <see cref="OnToken"/>.</summary>
+    protected RunTexts Texts { get; } = new();
+
+    /// <summary>A token: <see cref="StageEvent.Content"/> is the delta, <see cref="StageEvent.FullText"/> all text so far (see <see cref="Texts"/>).</summary>
     protected virtual void OnToken(StageEvent message) { }
 
     protected virtual void OnStageUpdate(StageEvent message) { }
@@ -215,6 +218,7 @@ public abstract class StageStreamComponentBase : ComponentBase, IAsyncDisposable
                 terminal = true;
                 break;
             case EventTypes.Token:
+                Texts.Track(message);
                 OnToken(message);
                 break;
             case EventTypes.StageUpdate:

@@ -86,6 +86,7 @@ public sealed class UiText
         ["Status.queued"] = "Queued",
         ["Status.processing"] = "Processing",
         ["Status.skipped"] = "Skipped",
+        ["Status.interrupted"] = "Interrupted",
 
         ["Stage.rewrite"] = "Rewrite",
         ["Stage.storyboard"] = "Storyboard",
@@ -229,6 +230,7 @@ public sealed class UiText
         ["Status.queued"] = "排队中",
         ["Status.processing"] = "处理中",
         ["Status.skipped"] = "已跳过",
+        ["Status.interrupted"] = "已中断",
 
         ["Stage.rewrite"] = "文案改写",
         ["Stage.storyboard"] = "分镜生成",

@@ -96,6 +96,23 @@ export class SSEClient {
     this._session = 0;     // bumps on connect/close so callbacks of an old EventSource are ignored
     this._active = false;  // a session is running (connected, connecting or waiting to reconnect)
     this._opens = 0;
+    this._texts = new Map(); // stage -> { runId, text } of its current run
+  }
+
+  /**
+   * The text of `stage`'s current run so far: the latest `full_text`, or the `content` of its tokens added
+   * up. A new `run_id` (a re-run, or the new run after an `interrupted` one) starts the text afresh.
+   */
+  textOf(stage) {
+    return this._texts.get(stage)?.text ?? '';
+  }
+
+  _trackText(data) {
+    if (data.type !== SSE_EVENT_TYPES.TOKEN && data.type !== SSE_EVENT_TYPES.DONE) return;
+    let run = this._texts.get(data.stage);
+    if (!run || run.runId !== data.run_id) this._texts.set(data.stage, (run = { runId: data.run_id, text: '' }));
+    if (typeof data.full_text === 'string' && (data.type === SSE_EVENT_TYPES.TOKEN || data.full_text !== '')) run.text = data.full_text;
+    else if (data.type === SSE_EVENT_TYPES.TOKEN) run.text += data.content ?? '';
   }
 
   /**
@@ -219,6 +236,7 @@ export class SSEClient {
     // Anything past the greeting proves the connection works again, so the retry budget is restored.
     if (type !== SSE_EVENT_TYPES.CONNECTED) this.reconnectAttempts = 0;
 
+    if (data && typeof data === 'object') this._trackText(data);
     const session = this._session;
     this._emit(SSE_CLIENT_EVENTS.MESSAGE, data, meta);
     if (session !== this._session) return; // a listener disconnected or reconnected

@@ -67,7 +67,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
     {
         if (message.Stage == StageNames.Rewrite)
         {
-            _rewriteText = message.FullText ?? _rewriteText + message.Content;
+            _rewriteText = Texts.Of(StageNames.Rewrite);
         }
     }
 
