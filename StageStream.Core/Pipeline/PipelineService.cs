@@ -23,7 +23,7 @@ public sealed class PipelineService(
     /// <summary>Queues one stage. 409 if anything of the project is running, if its input is missing, or if it is done and not forced.</summary>
     public async Task<StageRecord> StartStageAsync(Project project, string stage, bool force, CancellationToken cancellationToken)
     {
-        if (!StageNames.IsValid(stage))
+        if (!StageCatalog.IsValid(stage))
         {
             throw NotFoundException.Stage(stage);
         }
@@ -87,7 +87,7 @@ public sealed class PipelineService(
         switch (record.Status)
         {
             case StageStatus.Completed:
-                await AdvanceAsync(project, StageNames.IndexOf(record.Stage) + 1, cancellationToken);
+                await AdvanceAsync(project, StageCatalog.IndexOf(record.Stage) + 1, cancellationToken);
                 break;
             case StageStatus.Failed:
                 await publisher.PublishAsync(PipelineEvent(project, EventTypes.PipelineError) with
@@ -149,16 +149,7 @@ public sealed class PipelineService(
     }
 
     /// <summary>The stage whose output <paramref name="stage"/> needs and which has not produced it yet.</summary>
-    public static string? MissingInput(Project project, string stage) => stage switch
-    {
-        StageNames.Storyboard when string.IsNullOrWhiteSpace(project.RewrittenText) => StageNames.Rewrite,
-        StageNames.ImageGeneration when project.Shots.Count == 0 => StageNames.Storyboard,
-        StageNames.CameraMovement when project.Shots.Count == 0 => StageNames.Storyboard,
-        StageNames.VideoGeneration when project.Shots.Count == 0 => StageNames.Storyboard,
-        StageNames.VideoGeneration when project.Shots.Any(s => s.ImagePath is null) => StageNames.ImageGeneration,
-        StageNames.VideoGeneration when project.Shots.Any(s => s.CameraMove is null) => StageNames.CameraMovement,
-        _ => null,
-    };
+    public static string? MissingInput(Project project, string stage) => StageCatalog.Of(stage).MissingInput(project);
 
     private static void EnsureIdle(Project project)
     {
@@ -180,9 +171,9 @@ public sealed class PipelineService(
             await PublishPipelineCancelledAsync(project, cancellationToken);
             return;
         }
-        for (var i = fromIndex; i < StageNames.All.Count; i++)
+        for (var i = fromIndex; i < StageCatalog.Names.Count; i++)
         {
-            var record = project.Stage(StageNames.All[i]);
+            var record = project.Stage(StageCatalog.Names[i]);
             if (record.Status == StageStatus.Completed && !project.PipelineForce)
             {
                 record.RunId = Project.NewId();
@@ -235,7 +226,7 @@ public sealed class PipelineService(
     private static JsonObject Summary(Project project, string? failed)
     {
         var completed = new JsonArray();
-        foreach (var stage in project.Stages.Where(s => s.Status == StageStatus.Completed).OrderBy(s => StageNames.IndexOf(s.Stage)))
+        foreach (var stage in project.Stages.Where(s => s.Status == StageStatus.Completed).OrderBy(s => StageCatalog.IndexOf(s.Stage)))
         {
             completed.Add(stage.Stage);
         }

@@ -1,7 +1,6 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StageStream.Core.Events;
-using StageStream.Core.Pipeline.Executors;
 using StageStream.Core.Projects;
 using StageStream.Core.Providers;
 
@@ -22,11 +21,10 @@ public static class PipelineServiceCollectionExtensions
         services.AddScoped<PipelineService>();
         services.AddScoped<StageRunner>();
         services.AddScoped<Interruptions>();
-        services.AddScoped<IStageExecutor, RewriteExecutor>();
-        services.AddScoped<IStageExecutor, StoryboardExecutor>();
-        services.AddScoped<IStageExecutor, ImageExecutor>();
-        services.AddScoped<IStageExecutor, CameraExecutor>();
-        services.AddScoped<IStageExecutor, VideoExecutor>();
+        foreach (var stage in StageCatalog.All)
+        {
+            services.AddScoped(typeof(IStageExecutor), stage.Executor);
+        }
         return services;
     }
 }

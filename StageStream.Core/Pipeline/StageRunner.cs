@@ -60,7 +60,7 @@ public sealed class StageRunner(
         IDisposable? slot = null;
         try
         {
-            slot = await limiter.AcquireAsync(StageNames.KindOf(request.Stage), token);
+            slot = await limiter.AcquireAsync(StageCatalog.Of(request.Stage).Kind, token);
             if (!await ClaimAsync(request, runId, token))
             {
                 await db.Entry(record).ReloadAsync(token);

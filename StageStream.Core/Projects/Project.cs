@@ -1,3 +1,5 @@
+using StageStream.Core.Pipeline;
+
 namespace StageStream.Core.Projects;
 
 public enum ProjectStatus { Draft, Running, Completed, Failed, Cancelled }
@@ -32,7 +34,17 @@ public sealed class Project
     public List<StageRecord> Stages { get; init; } = [];
     public List<Shot> Shots { get; init; } = [];
 
-    public StageRecord Stage(string stage) => Stages.First(s => s.Stage == stage);
+    /// <summary>The record of a stage; a project created before the stage existed gets it here, pending.</summary>
+    public StageRecord Stage(string stage)
+    {
+        if (Stages.FirstOrDefault(s => s.Stage == stage) is { } record)
+        {
+            return record;
+        }
+        record = new StageRecord { ProjectId = Id, Stage = StageCatalog.Of(stage).Name };
+        Stages.Add(record);
+        return record;
+    }
 
     public IEnumerable<Shot> ShotsInOrder => Shots.OrderBy(s => s.Sequence);
 
@@ -47,7 +59,7 @@ public sealed class Project
             CreatedAt = now,
             UpdatedAt = now,
         };
-        foreach (var stage in StageNames.All)
+        foreach (var stage in StageCatalog.Names)
         {
             project.Stages.Add(new StageRecord { ProjectId = project.Id, Stage = stage });
         }

@@ -1,3 +1,5 @@
+using StageStream.Core.Pipeline;
+
 namespace StageStream.Core.Projects;
 
 /// <summary>A request the domain refuses; the web host maps each kind to its HTTP status and a problem+json body.</summary>
@@ -12,7 +14,7 @@ public sealed class NotFoundException(string title, string detail) : ProjectRequ
     public static NotFoundException Project(string id) => new("Project not found", $"No project has the id '{id}'.");
 
     public static NotFoundException Stage(string stage) =>
-        new("Stage not found", $"'{stage}' is not a stage. Valid stages: {StageNames.ValidList}.");
+        new("Stage not found", $"'{stage}' is not a stage. Valid stages: {StageCatalog.ValidList}.");
 }
 
 /// <summary>409: the request does not fit the project's current state.</summary>

@@ -2,6 +2,7 @@ using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Options;
+using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 
 namespace StageStream.Core.Providers;
@@ -37,7 +38,7 @@ public sealed class ProviderRegistry(IServiceProvider services, IOptionsMonitor<
 
     public static void Configure(IServiceCollection services)
     {
-        foreach (var stage in StageNames.All)
+        foreach (var stage in StageCatalog.Names)
         {
             services.AddOptions<StageSettings>(stage).BindConfiguration($"Stages:{stage}");
         }

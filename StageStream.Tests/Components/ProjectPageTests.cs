@@ -2,6 +2,7 @@ using Bunit;
 using Microsoft.Extensions.DependencyInjection;
 using StageStream.Core.Events;
 using StageStream.Core.Persistence;
+using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 using StageStream.Web.Components.Pages.Projects;
 
@@ -38,8 +39,8 @@ public sealed class ProjectPageTests : ComponentTest
         var cut = RenderPage(project.Id);
 
         Assert.Equal("The lighthouse", cut.Find("[data-testid=project-name]").TextContent);
-        Assert.Equal(StageNames.All.Select(s => $"stage-{s}"), cut.FindAll("[data-testid^=stage-]").Where(e => e.ClassList.Contains("mud-card")).Select(e => e.GetAttribute("data-testid")));
-        Assert.All(StageNames.All, stage => Assert.Equal("pending", StatusOf(cut, stage)));
+        Assert.Equal(StageCatalog.Names.Select(s => $"stage-{s}"), cut.FindAll("[data-testid^=stage-]").Where(e => e.ClassList.Contains("mud-card")).Select(e => e.GetAttribute("data-testid")));
+        Assert.All(StageCatalog.Names, stage => Assert.Equal("pending", StatusOf(cut, stage)));
         Assert.Contains("A keeper lights the lamp", cut.Markup);
         Assert.Empty(cut.FindAll("[data-testid=final-video]"));
     }

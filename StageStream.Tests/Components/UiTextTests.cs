@@ -1,4 +1,5 @@
 using System.Globalization;
+using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 using StageStream.Web.Components.Shared;
 
@@ -16,7 +17,7 @@ public sealed class UiTextTests
     [Fact]
     public void EveryStageStatusAndCameraMoveHasAName()
     {
-        var keys = StageNames.All.Select(s => "Stage." + s)
+        var keys = StageCatalog.Names.Select(s => "Stage." + s)
             .Concat(Enum.GetValues<StageStatus>().Select(s => "Status." + s.ToString().ToLowerInvariant()))
             .Concat(Enum.GetValues<ProjectStatus>().Select(s => "Status." + s.ToString().ToLowerInvariant()))
             .Concat(Enum.GetValues<CameraMove>().Select(m => "Camera." + m.ToWire()));

@@ -1,4 +1,5 @@
 using StageStream.Core.Events;
+using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 using StageStream.Tests.Infrastructure;
 using StageStream.Web.Streaming.Redis;
@@ -121,7 +122,7 @@ public sealed class RedisTransportTests
             AssertIncreasingIds(received);
             Assert.Equal(EventTypes.PipelineDone, received[^1].Type);
             Assert.Equal("pipeline_done", onB.EndReason);
-            foreach (var stage in StageNames.All)
+            foreach (var stage in StageCatalog.Names)
             {
                 Assert.Single(received, e => e.Type == EventTypes.Done && e.Event.Stage == stage);
             }

@@ -45,7 +45,7 @@ public static class ProjectDtoMapping
     public static ProjectDto ToDto(this Project p) => new(
         p.Id, p.Name, p.OriginalText, p.Status.ToWire(), p.CreatedAt, p.UpdatedAt,
         p.RewrittenText, p.RewriteProvider, Urls.Media(p.FinalVideoPath), Urls.AllStagesStream(p.Id),
-        p.Stages.OrderBy(s => StageNames.IndexOf(s.Stage)).Select(s => s.ToDto()).ToList(),
+        StageCatalog.Names.Select(stage => p.Stage(stage).ToDto()).ToList(),
         p.ShotsInOrder.Select(s => s.ToDto()).ToList());
 
     public static StageDto ToDto(this StageRecord s) => new(

@@ -38,7 +38,7 @@ public static class ProjectsApi
     private static async Task<Accepted<RunAcceptedDto>> RunStageAsync(
         string id, string stage, bool? force, ProjectService projects, PipelineService pipeline, CancellationToken ct)
     {
-        if (!StageNames.IsValid(stage))
+        if (!StageCatalog.IsValid(stage))
         {
             throw NotFoundException.Stage(stage);
         }

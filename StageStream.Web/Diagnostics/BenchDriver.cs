@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using StageStream.Core.Events;
+using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 
 namespace StageStream.Web.Diagnostics;
@@ -104,7 +105,7 @@ internal static class BenchDriver
                 throw new InvalidInputException("Bad tokens", $"'tokens' must be between 0 and {MaxTokens}.");
             }
             var stage = request.Stage ?? StageNames.Rewrite;
-            if (!StageNames.IsValid(stage))
+            if (!StageCatalog.IsValid(stage))
             {
                 throw NotFoundException.Stage(stage);
             }

@@ -14,6 +14,8 @@ public sealed class StageJobKeeper(
     IServiceScopeFactory scopes, ISchedulerFactory schedulers, StageJobsInFlight inFlight, IHostApplicationLifetime lifetime, ILogger<StageJobKeeper> logger)
     : IHostedService
 {
+    private IScheduler? _scheduler;
+
     /// <summary>
     /// After Quartz has recovered its own jobs: a stage that is queued or processing without a job (the process
     /// died between saving the stage and storing its job, or the database predates the persistent job store)
@@ -25,7 +27,7 @@ public sealed class StageJobKeeper(
         await using var scope = scopes.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
         var queue = scope.ServiceProvider.GetRequiredService<IStageQueue>();
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
+        var scheduler = _scheduler = await schedulers.GetScheduler(cancellationToken);
         var active = await db.Stages.AsNoTracking()
             .Where(s => s.Status == StageStatus.Queued || s.Status == StageStatus.Processing)
             .Select(s => new { s.ProjectId, s.Stage, s.Status, JobId = s.JobId ?? s.RunId })
@@ -49,8 +51,7 @@ public sealed class StageJobKeeper(
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
-        var scheduler = await schedulers.GetScheduler(cancellationToken);
-        if (scheduler.Status is SchedulerStatus.ShuttingDown or SchedulerStatus.Shutdown)
+        if (_scheduler is not { } scheduler || scheduler.Status is SchedulerStatus.ShuttingDown or SchedulerStatus.Shutdown)
         {
             return;
         }

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using StageStream.Core.Persistence;
+using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 
 namespace StageStream.Web.Streaming;
@@ -33,7 +34,7 @@ public static class StreamsApi
     {
         responder.ApplyCors(context);
         EventStreamResponder.AcceptProblems(context);
-        if (!StageNames.IsValid(stageName))
+        if (!StageCatalog.IsValid(stageName))
         {
             throw NotFoundException.Stage(stageName);
         }

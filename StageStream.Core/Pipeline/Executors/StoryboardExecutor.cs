@@ -32,7 +32,7 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
         context.Data.Delete(project.FinalVideoPath);
         project.FinalVideoPath = null;
         // The later stages' outputs belonged to the old shots.
-        foreach (var later in project.Stages.Where(s => StageNames.IndexOf(s.Stage) > StageNames.IndexOf(Stage) && !s.IsActive))
+        foreach (var later in project.Stages.Where(s => StageCatalog.IndexOf(s.Stage) > StageCatalog.IndexOf(Stage) && !s.IsActive))
         {
             later.Status = StageStatus.Pending;
             later.Progress = 0;

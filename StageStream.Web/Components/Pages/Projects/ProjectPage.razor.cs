@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Components;
 using MudBlazor;
 using StageStream.Core.Events;
+using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 using StageStream.Web.Api;
 using StageStream.Web.Components.Shared;
@@ -16,7 +17,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
 {
     private static readonly TimeSpan ReloadDelay = TimeSpan.FromMilliseconds(250);
 
-    private readonly Dictionary<string, StageView> _stages = StageNames.All.ToDictionary(s => s, _ => new StageView());
+    private readonly Dictionary<string, StageView> _stages = StageCatalog.Names.ToDictionary(s => s, _ => new StageView());
     private ProjectDto? _project;
     private string? _loadError;
     private string _rewriteText = "";
