@@ -182,12 +182,19 @@ public sealed partial class RedisFeedLifecycleTests
             {
                 Type = EventTypes.Token, ProjectId = projectId, Stage = StageNames.Rewrite, RunId = "run-1", Content = content,
             };
+            var transportB = b.Service<RedisEventTransport>();
+            // Only the reads clients cause are counted: B's polling after its (re)connect would XRANGE the
+            // watched project every second, and an announcement of these 50 reaching B during its first
+            // history read would start a catch-up read after it.
+            transportB.EndRecoveryPolling();
+            var announcementsBefore = transportB.AnnouncementsReceived;
             var tokens = Tokens(50);
             var published = new List<StageEvent>();
             foreach (var token in tokens)
             {
                 published.Add(await publisher.PublishAsync(Token(token)));
             }
+            await WaitUntilAsync(() => Task.FromResult(transportB.AnnouncementsReceived >= announcementsBefore + 50), Timeout, "B hears the 50 announcements");
             var subscriptions = b.Service<IEventSubscriptions>();
             await using var watcher = await subscriptions.SubscribeAsync(projectId, null, null, CancellationToken.None);
             Assert.Equal(50, (await ReadAsync(watcher, Timeout, e => e.Id == published[^1].Id)).Count);

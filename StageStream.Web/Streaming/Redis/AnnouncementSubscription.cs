@@ -18,7 +18,7 @@ internal sealed class AnnouncementSubscription(IConnectionMultiplexer redis, Red
     /// <summary>Redis subscriptions held: 0 or 1.</summary>
     public int Count => Volatile.Read(ref _subscriptions);
 
-    /// <summary>Announcements received (each append once, however many clients).</summary>
+    /// <summary>Announcements received and handled (each append once, however many clients).</summary>
     public long Received => Interlocked.Read(ref _received);
 
     /// <summary>Subscribes, retrying with a growing pause until it succeeds or <paramref name="stopping"/> fires.</summary>
@@ -76,12 +76,13 @@ internal sealed class AnnouncementSubscription(IConnectionMultiplexer redis, Red
 
     private void OnAnnouncement(RedisValue message)
     {
-        Interlocked.Increment(ref _received);
         var text = (string?)message;
         var space = text?.LastIndexOf(' ') ?? -1;
         if (space > 0 && long.TryParse(text.AsSpan(space + 1), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
         {
             feeds.Appended(text![..space], id);
         }
+        // Counted once handled, so a test that waits for the count knows the feeds have been told.
+        Interlocked.Increment(ref _received);
     }
 }

@@ -47,7 +47,6 @@ internal sealed class ProjectFeeds
         {
             var feed = _feeds.GetOrAdd(projectId, id => new ProjectFeed(id));
             await feed.Gate.WaitAsync(cancellationToken);
-            var initialized = false;
             try
             {
                 if (feed.Released)
@@ -70,7 +69,10 @@ internal sealed class ProjectFeeds
                 }
                 // First reader in this process (or first since the project was dropped): the hub learns the
                 // running texts from this very history, and live delivery continues right after it, so no
-                // event falls between the two.
+                // event falls between the two. An entry stored after the XRANGE is announced after it too: the
+                // announcement finds this feed (added above) not yet initialized and signals it, and that pump
+                // waits for this gate. So no catch-up read is needed here; one per first reader would also
+                // race with anything counting this process's reads.
                 var history = EventStreamReader.WithBuffered(await _reader.ReadAsync(projectId, 0), buffered, 0);
                 if (AfterHistoryRead is { } hook)
                 {
@@ -80,17 +82,12 @@ internal sealed class ProjectFeeds
                 feed.Log = [.. history];
                 feed.Cursor = history.Count > 0 ? history[^1].Id : 0;
                 _ids.Note(projectId, feed.Cursor);
-                feed.Initialized = initialized = true;
+                feed.Initialized = true;
                 return afterId <= 0 ? history : [.. history.Where(e => e.Id > afterId)];
             }
             finally
             {
                 feed.Gate.Release();
-                if (initialized)
-                {
-                    // Announcements that came while the history was read are caught up now.
-                    _pump.Signal(feed);
-                }
             }
         }
     }
