@@ -19,51 +19,45 @@ public sealed class RedisHealthAndCompatibilityTests
     public async Task AppStartsWithRedisUnreachableSaysSoOnHealthAndWritesItsEventsWhenRedisArrives()
     {
         var port = RedisServer.FreePort();
-        var data = TempDataFolder();
-        try
-        {
-            var tokens = Tokens(120);
-            await using var app = await StartInstanceAsync(RedisServer.ConnectionStringFor(port), data, tokens, TimeSpan.Zero);
+        using var data = new TempDataFolder();
+        var tokens = Tokens(120);
+        await using var app = await StartInstanceAsync(RedisServer.ConnectionStringFor(port), data.Path, tokens, TimeSpan.Zero);
 
-            var (status, health) = await HealthAsync(app.Client, "/health");
-            Assert.Equal(HttpStatusCode.OK, status);
-            Assert.Equal("Degraded", health.GetProperty("status").GetString());
-            var redisCheck = Check(health, "redis");
-            Assert.Equal("Degraded", redisCheck.GetProperty("status").GetString());
-            Assert.Contains("unavailable", redisCheck.GetProperty("description").GetString());
-            Assert.Equal("Healthy", Check(health, "database").GetProperty("status").GetString());
-            Assert.Equal("Healthy", Check(health, "scheduler").GetProperty("status").GetString());
-            Assert.Equal("Degraded", Check((await HealthAsync(app.Client, "/health/ready")).Body, "redis").GetProperty("status").GetString());
-            var live = (await HealthAsync(app.Client, "/health/live")).Body;
-            Assert.Equal("Healthy", live.GetProperty("status").GetString());
-            Assert.DoesNotContain(live.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "redis");
+        var (status, health) = await HealthAsync(app.Client, "/health");
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal("Degraded", health.GetProperty("status").GetString());
+        var redisCheck = Check(health, "redis");
+        Assert.Equal("Degraded", redisCheck.GetProperty("status").GetString());
+        Assert.Contains("unavailable", redisCheck.GetProperty("description").GetString());
+        Assert.Equal("Healthy", Check(health, "database").GetProperty("status").GetString());
+        Assert.Equal("Healthy", Check(health, "scheduler").GetProperty("status").GetString());
+        Assert.Equal("Degraded", Check((await HealthAsync(app.Client, "/health/ready")).Body, "redis").GetProperty("status").GetString());
+        var live = (await HealthAsync(app.Client, "/health/live")).Body;
+        Assert.Equal("Healthy", live.GetProperty("status").GetString());
+        Assert.DoesNotContain(live.GetProperty("checks").EnumerateArray(), c => c.GetProperty("name").GetString() == "redis");
 
-            // It serves and runs stages meanwhile, holding the run's events.
-            var projectId = await CreateProjectAsync(app.Client);
-            await RunStageAsync(app.Client, projectId, StageNames.Rewrite);
-            await WaitUntilAsync(async () => await RewrittenTextAsync(app.Client, projectId) is not null, Timeout, "the rewrite is stored");
-            var transport = app.Service<RedisEventTransport>();
-            Assert.True(transport.BufferedCount > tokens.Count, $"{transport.BufferedCount} events buffered");
-            Assert.Contains("buffered", Check((await HealthAsync(app.Client, "/health")).Body, "redis").GetProperty("description").GetString());
+        // It serves and runs stages meanwhile, holding the run's events.
+        var projectId = await CreateProjectAsync(app.Client);
+        await RunStageAsync(app.Client, projectId, StageNames.Rewrite);
+        await WaitUntilAsync(async () => await RewrittenTextAsync(app.Client, projectId) is not null, Timeout, "the rewrite is stored");
+        var transport = app.Service<RedisEventTransport>();
+        Assert.True(transport.BufferedCount > tokens.Count, $"{transport.BufferedCount} events buffered");
+        Assert.Contains("buffered", Check((await HealthAsync(app.Client, "/health")).Body, "redis").GetProperty("description").GetString());
 
-            // Redis arrives: the events are written, in order, and health turns green.
-            await using var redis = await RedisServer.StartAsync(port);
-            await WaitUntilAsync(() => Task.FromResult(transport.BufferedCount == 0), Timeout, "the buffered events are written");
-            await WaitUntilAsync(async () => (await HealthAsync(app.Client, "/health")).Body.GetProperty("status").GetString() == "Healthy", Timeout, "/health is Healthy");
-            Assert.Equal("Healthy", Check((await HealthAsync(app.Client, "/health")).Body, "redis").GetProperty("status").GetString());
-            Assert.Equal(0, transport.DroppedCount);
+        // Redis arrives: the events are written, in order, and health turns green.
+        await using var redis = await RedisServer.StartAsync(port);
+        await WaitUntilAsync(() => Task.FromResult(transport.BufferedCount == 0), Timeout, "the buffered events are written");
+        await WaitUntilAsync(async () => (await HealthAsync(app.Client, "/health")).Body.GetProperty("status").GetString() == "Healthy", Timeout, "/health is Healthy");
+        Assert.Equal("Healthy", Check((await HealthAsync(app.Client, "/health")).Body, "redis").GetProperty("status").GetString());
+        Assert.Equal(0, transport.DroppedCount);
 
-            await using var subscription = await app.Service<IEventSubscriptions>().SubscribeAsync(projectId, StageNames.Rewrite, null, CancellationToken.None);
-            var replayed = await ReadAsync(subscription, Timeout);
-            AssertIncreasingIds(replayed);
-            Assert.Equal(EventTypes.Done, replayed[^1].Type);
-            Assert.Equal(string.Concat(tokens), replayed.Last(e => e.Type == EventTypes.Token).FullText);
-            Assert.Equal(replayed.Count, await redis.IntegerAsync("XLEN", transport.Keys.Stream(projectId)));
-        }
-        finally
-        {
-            DeleteFolder(data);
-        }
+        await using var subscription = await app.Service<IEventSubscriptions>().SubscribeAsync(projectId, StageNames.Rewrite, null, CancellationToken.None);
+        var replayed = await ReadAsync(subscription, Timeout);
+        AssertIncreasingIds(replayed);
+        Assert.Equal(EventTypes.Done, replayed[^1].Type);
+        Assert.Equal(string.Concat(tokens), replayed.Last(e => e.Type == EventTypes.Token).FullText);
+        Assert.Equal(replayed.Count, await redis.IntegerAsync("XLEN", transport.Keys.Stream(projectId)));
+
     }
 
     [Fact]
@@ -102,40 +96,32 @@ public sealed class RedisHealthAndCompatibilityTests
     [Fact]
     public async Task CompatibilitySwitchPublishesEveryEventOnTheOldChannel()
     {
-        await using var redis = await RedisServer.StartAsync();
-        var data = TempDataFolder();
-        try
-        {
-            await using var on = await StartInstanceAsync(redis.ConnectionString, data, Tokens(5), TimeSpan.Zero,
-                new Dictionary<string, string?> { ["Redis:PublishLegacyChannels"] = "true" });
-            await using var off = await StartInstanceAsync(redis.ConnectionString, data, Tokens(5), TimeSpan.Zero);
-            await using var client = await ConnectionMultiplexer.ConnectAsync(redis.ConnectionString);
+        await using var bed = await RedisTestBed.StartAsync();
+        await using var on = await bed.StartInstanceAsync(Tokens(5), TimeSpan.Zero,
+            new Dictionary<string, string?> { ["Redis:PublishLegacyChannels"] = "true" });
+        await using var off = await bed.StartInstanceAsync(Tokens(5), TimeSpan.Zero);
+        await using var client = await ConnectionMultiplexer.ConnectAsync(bed.Redis.ConnectionString);
 
-            var projectId = await CreateProjectAsync(on.Client);
-            var legacy = await client.GetSubscriber().SubscribeAsync(RedisChannel.Literal($"ai_story:project:{projectId}:stage:rewrite"));
-            var published = await PublishRunAsync(on.Service<IEventPublisher>(), projectId, ["从前", "有座山"]);
-            foreach (var expected in published)
-            {
-                using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-                var message = await legacy.ReadAsync(cancel.Token);
-                using var json = JsonDocument.Parse((string)message.Message!);
-                Assert.Equal(expected.Type, json.RootElement.GetProperty("type").GetString());
-                Assert.Equal(projectId, json.RootElement.GetProperty("project_id").GetString());
-                Assert.Equal("rewrite", json.RootElement.GetProperty("stage").GetString());
-                Assert.Equal(expected.Content, json.RootElement.TryGetProperty("content", out var content) ? content.GetString() : null);
-            }
-
-            // Off by default: nothing on the old channel.
-            var quietProject = await CreateProjectAsync(off.Client);
-            var quiet = await client.GetSubscriber().SubscribeAsync(RedisChannel.Literal($"ai_story:project:{quietProject}:stage:rewrite"));
-            await PublishRunAsync(off.Service<IEventPublisher>(), quietProject, ["x"]);
-            await Task.Delay(500);
-            Assert.False(quiet.TryRead(out _));
-        }
-        finally
+        var projectId = await CreateProjectAsync(on.Client);
+        var legacy = await client.GetSubscriber().SubscribeAsync(RedisChannel.Literal($"ai_story:project:{projectId}:stage:rewrite"));
+        var published = await PublishRunAsync(on.Service<IEventPublisher>(), projectId, ["从前", "有座山"]);
+        foreach (var expected in published)
         {
-            DeleteFolder(data);
+            using var cancel = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            var message = await legacy.ReadAsync(cancel.Token);
+            using var json = JsonDocument.Parse((string)message.Message!);
+            Assert.Equal(expected.Type, json.RootElement.GetProperty("type").GetString());
+            Assert.Equal(projectId, json.RootElement.GetProperty("project_id").GetString());
+            Assert.Equal("rewrite", json.RootElement.GetProperty("stage").GetString());
+            Assert.Equal(expected.Content, json.RootElement.TryGetProperty("content", out var content) ? content.GetString() : null);
         }
+
+        // Off by default: nothing on the old channel.
+        var quietProject = await CreateProjectAsync(off.Client);
+        var quiet = await client.GetSubscriber().SubscribeAsync(RedisChannel.Literal($"ai_story:project:{quietProject}:stage:rewrite"));
+        await PublishRunAsync(off.Service<IEventPublisher>(), quietProject, ["x"]);
+        await Task.Delay(500);
+        Assert.False(quiet.TryRead(out _));
     }
 
     [Fact]
@@ -157,19 +143,6 @@ public sealed class RedisHealthAndCompatibilityTests
         var kept = await transport.ReadAsync(projectId, 0, CancellationToken.None);
         Assert.Equal(storyboard.Concat(second).Select(e => e.Id), kept.Select(e => e.Id));
         Assert.Equal(kept.Count, await redis.IntegerAsync("XLEN", transport.Keys.Stream(projectId)));
-    }
-
-    private static async Task<List<StageEvent>> PublishRunAsync(IEventPublisher publisher, string projectId, IReadOnlyList<string> tokens, string stage = StageNames.Rewrite)
-    {
-        var runId = Guid.NewGuid().ToString("N");
-        StageEvent New(string type) => new() { Type = type, ProjectId = projectId, Stage = stage, RunId = runId };
-        var events = new List<StageEvent> { await publisher.PublishAsync(New(EventTypes.StageUpdate) with { Status = "processing" }) };
-        foreach (var token in tokens)
-        {
-            events.Add(await publisher.PublishAsync(New(EventTypes.Token) with { Content = token }));
-        }
-        events.Add(await publisher.PublishAsync(New(EventTypes.Done) with { FullText = string.Concat(tokens) }));
-        return events;
     }
 
     private static async Task<(HttpStatusCode Status, JsonElement Body)> HealthAsync(HttpClient client, string path)

@@ -6,15 +6,21 @@ using System.Text;
 namespace StageStream.Tests.Redis;
 
 /// <summary>
-/// A real <c>redis-server</c> on a free loopback port, without persistence (<c>--save "" --appendonly no</c>),
-/// that a test can stop and start again on the same port. Also a tiny RESP client to inspect it.
+/// A real <c>redis-server</c> on a free loopback port, without persistence (<c>--save "" --appendonly no</c>)
+/// unless asked for an append-only file (<c>--appendonly yes --appendfsync always</c>), that a test can stop
+/// and start again on the same port and folder. Also a tiny RESP client to inspect it.
 /// </summary>
 public sealed class RedisServer : IAsyncDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("stagestream-redis-").FullName;
+    private readonly bool _appendOnly;
     private Process? _process;
 
-    private RedisServer(int port) => Port = port;
+    private RedisServer(int port, bool appendOnly)
+    {
+        Port = port;
+        _appendOnly = appendOnly;
+    }
 
     public int Port { get; }
 
@@ -25,9 +31,9 @@ public sealed class RedisServer : IAsyncDisposable
 
     public bool IsRunning => _process is { HasExited: false };
 
-    public static async Task<RedisServer> StartAsync(int? port = null)
+    public static async Task<RedisServer> StartAsync(int? port = null, bool appendOnly = false)
     {
-        var server = new RedisServer(port ?? FreePort());
+        var server = new RedisServer(port ?? FreePort(), appendOnly);
         await server.StartAgainAsync();
         return server;
     }
@@ -53,7 +59,8 @@ public sealed class RedisServer : IAsyncDisposable
             UseShellExecute = false,
             WorkingDirectory = _dir,
         };
-        foreach (var arg in new[] { "--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no", "--dir", _dir, "--loglevel", "warning" })
+        string[] persistence = _appendOnly ? ["--appendonly", "yes", "--appendfsync", "always"] : ["--appendonly", "no"];
+        foreach (var arg in (string[])["--port", Port.ToString(), "--bind", "127.0.0.1", "--save", "", .. persistence, "--daemonize", "no", "--dir", _dir, "--loglevel", "warning"])
         {
             start.ArgumentList.Add(arg);
         }
@@ -83,7 +90,7 @@ public sealed class RedisServer : IAsyncDisposable
         }
     }
 
-    /// <summary>Kills the server, as a crash would: everything it held is gone (no persistence).</summary>
+    /// <summary>Kills the server (SIGKILL), as a crash would: without persistence, everything it held is gone.</summary>
     public async Task StopAsync()
     {
         if (_process is { HasExited: false } process)

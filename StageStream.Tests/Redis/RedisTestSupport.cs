@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StageStream.Core.Events;
+using StageStream.Core.Projects;
 using StageStream.Core.Providers;
 using StageStream.Tests.Infrastructure;
 
@@ -59,6 +60,26 @@ internal static class RedisTestSupport
         return project.TryGetProperty("rewritten_text", out var text) && text.ValueKind == JsonValueKind.String ? text.GetString() : null;
     }
 
+    /// <summary>A token of the project's rewrite run <c>run-1</c>.</summary>
+    public static StageEvent RewriteToken(string projectId, string content) => new()
+    {
+        Type = EventTypes.Token, ProjectId = projectId, Stage = StageNames.Rewrite, RunId = "run-1", Content = content,
+    };
+
+    /// <summary>Publishes a run: its stage_update, one token each, and done with the whole text; returns the events as published.</summary>
+    public static async Task<List<StageEvent>> PublishRunAsync(IEventPublisher publisher, string projectId, IReadOnlyList<string> tokens, string stage = StageNames.Rewrite)
+    {
+        var runId = Guid.NewGuid().ToString("N");
+        StageEvent New(string type) => new() { Type = type, ProjectId = projectId, Stage = stage, RunId = runId };
+        var events = new List<StageEvent> { await publisher.PublishAsync(New(EventTypes.StageUpdate) with { Status = "processing" }) };
+        foreach (var token in tokens)
+        {
+            events.Add(await publisher.PublishAsync(New(EventTypes.Token) with { Content = token }));
+        }
+        events.Add(await publisher.PublishAsync(New(EventTypes.Done) with { FullText = string.Concat(tokens) }));
+        return events;
+    }
+
     /// <summary>Reads until the stream ends (or <paramref name="until"/> says stop), failing after <paramref name="timeout"/>.</summary>
     public static async Task<List<DeliveredEvent>> ReadAsync(EventSubscription subscription, TimeSpan timeout, Func<DeliveredEvent, bool>? until = null)
     {
@@ -105,13 +126,18 @@ internal static class RedisTestSupport
         }
     }
 
-    public static string TempDataFolder() => Directory.CreateTempSubdirectory("stagestream-redis-data-").FullName;
+}
 
-    public static void DeleteFolder(string path)
+/// <summary>A temporary data folder, deleted when disposed.</summary>
+internal sealed class TempDataFolder : IDisposable
+{
+    public string Path { get; } = Directory.CreateTempSubdirectory("stagestream-redis-data-").FullName;
+
+    public void Dispose()
     {
         try
         {
-            Directory.Delete(path, recursive: true);
+            Directory.Delete(Path, recursive: true);
         }
         catch (IOException)
         {
@@ -119,6 +145,33 @@ internal static class RedisTestSupport
         catch (UnauthorizedAccessException)
         {
         }
+    }
+}
+
+/// <summary>
+/// What most Redis tests share: a real redis-server and one data folder for the instances they start on it,
+/// both gone when disposed (after the instances, declared later, are).
+/// </summary>
+internal sealed class RedisTestBed : IAsyncDisposable
+{
+    private RedisTestBed(RedisServer redis) => Redis = redis;
+
+    public RedisServer Redis { get; }
+
+    public TempDataFolder Data { get; } = new();
+
+    public static async Task<RedisTestBed> StartAsync(bool appendOnly = false) => new(await RedisServer.StartAsync(appendOnly: appendOnly));
+
+    /// <summary>An instance on this Redis and data folder (see <see cref="RedisTestSupport.StartInstanceAsync"/>); by default its rewrite streams 10 tokens at once.</summary>
+    public Task<TestApp> StartInstanceAsync(
+        IReadOnlyList<string>? tokens = null, TimeSpan tokenDelay = default, IDictionary<string, string?>? extra = null,
+        Action<WebApplicationBuilder>? configure = null) =>
+        RedisTestSupport.StartInstanceAsync(Redis.ConnectionString, Data.Path, tokens ?? RedisTestSupport.Tokens(10), tokenDelay, extra, configure);
+
+    public async ValueTask DisposeAsync()
+    {
+        await Redis.DisposeAsync();
+        Data.Dispose();
     }
 }
 
