@@ -1,3 +1,5 @@
+using StageStream.Core.Projects;
+
 namespace StageStream.Core.Events;
 
 /// <summary>
@@ -25,17 +27,17 @@ public static class StreamRules
             {
                 EventTypes.Done => "done",
                 EventTypes.Error => "error",
-                EventTypes.StageUpdate when e.Status is "cancelled" or "skipped" => e.Status,
+                EventTypes.StageUpdate when StageStatuses.Parse(e.Status) is StageStatus.Cancelled or StageStatus.Skipped => e.Status,
                 _ => null,
             };
         }
         return e.Type switch
         {
             // A stage run on its own (no pipeline) is the all-stages stream's run too, and ends it.
-            _ when e.PipelineRunId is null && e.Stage != Projects.StageNames.Pipeline => EndReason(e, e.Stage),
+            _ when e.PipelineRunId is null && e.Stage != StageNames.Pipeline => EndReason(e, e.Stage),
             EventTypes.PipelineDone => "pipeline_done",
             EventTypes.PipelineError => "pipeline_error",
-            EventTypes.StageUpdate when e.Stage == Projects.StageNames.Pipeline && e.Status == "cancelled" => "cancelled",
+            EventTypes.StageUpdate when e.Stage == StageNames.Pipeline && StageStatuses.Parse(e.Status) == StageStatus.Cancelled => "cancelled",
             _ => null,
         };
     }

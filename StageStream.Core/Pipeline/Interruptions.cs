@@ -29,7 +29,7 @@ public sealed class Interruptions(
         if (record.Attempts >= options.Value.MaxAttempts)
         {
             logger.LogWarning("Stage {Stage} of project {ProjectId} was interrupted {Attempts} times; failing it", record.Stage, project.Id, record.Attempts);
-            record.Status = StageStatus.Failed;
+            record.MoveTo(StageStatus.Failed);
             record.Error = $"The run was interrupted {record.Attempts} times (the server stopped while it ran) and has used its {options.Value.MaxAttempts} allowed attempts.";
             record.FinishedAt = clock.GetUtcNow();
             pipeline.ApplyOutcome(project, record);
@@ -46,8 +46,9 @@ public sealed class Interruptions(
             record.Stage, project.Id, record.Attempts + 1);
         await old.StageUpdateAsync(StageStatus.Interrupted,
             $"The server stopped while this run was in progress; restarting as attempt {record.Attempts + 1}.", cancellationToken);
+        record.MoveTo(StageStatus.Interrupted);
+        record.MoveTo(StageStatus.Queued);
         record.RunId = Project.NewId();
-        record.Status = StageStatus.Queued;
         record.Progress = 0;
         record.Error = null;
         await db.SaveChangesAsync(cancellationToken);

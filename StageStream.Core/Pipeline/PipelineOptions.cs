@@ -23,12 +23,10 @@ public sealed class PipelineOptions
     public int MaxAttempts { get; set; } = 3;
 
     /// <summary>
-    /// With several servers (Redis configured), how often each scheduler records in the database that it is
-    /// alive. A server that misses its check-in by this long again is taken for dead, and another one recovers
-    /// its running stages.
+    /// The Quartz scheduler whose stage jobs this process runs and recovers. Empty: one fixed name for a lone
+    /// server; with Redis (several processes on one database), the process's host and port.
     /// </summary>
-    [Range(1, 600)]
-    public double ClusterCheckinSeconds { get; set; } = 7.5;
+    public string? SchedulerName { get; set; }
 
     /// <summary>Frame size of images and clips.</summary>
     [Range(64, 4096)]

@@ -54,7 +54,7 @@ public sealed class PipelineService(
         project.Status = ProjectStatus.Running;
         project.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
-        await publisher.PublishAsync(PipelineEvent(project, EventTypes.StageUpdate) with { Status = "processing", Progress = 0, Message = "Pipeline started" }, cancellationToken);
+        await publisher.PublishAsync(PipelineEvent(project, EventTypes.StageUpdate) with { Status = StageStatus.Processing.ToWire(), Progress = 0, Message = "Pipeline started" }, cancellationToken);
         await AdvanceAsync(project, 0, cancellationToken);
         return project.PipelineRunId;
     }
@@ -138,7 +138,7 @@ public sealed class PipelineService(
             }
             await db.Projects.Where(p => p.Id == project.Id)
                 .ExecuteUpdateAsync(set => set.SetProperty(p => p.Status, ProjectStatus.Cancelled).SetProperty(p => p.UpdatedAt, now), cancellationToken);
-            record.Status = StageStatus.Cancelled;
+            record.MoveTo(StageStatus.Cancelled);
             await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Cancelled, "Cancelled", cancellationToken);
             if (!pipelineEnded && InPipeline(project, record))
             {
@@ -201,7 +201,7 @@ public sealed class PipelineService(
         record.JobId = record.RunId;
         record.PipelineRunId = pipelineRunId;
         record.Force = force;
-        record.Status = StageStatus.Queued;
+        record.MoveTo(StageStatus.Queued);
         record.Progress = 0;
         record.Error = null;
         project.Status = ProjectStatus.Running;
@@ -212,7 +212,7 @@ public sealed class PipelineService(
     }
 
     private Task PublishPipelineCancelledAsync(Project project, CancellationToken cancellationToken) =>
-        publisher.PublishAsync(PipelineEvent(project, EventTypes.StageUpdate) with { Status = "cancelled", Message = "Pipeline cancelled" }, cancellationToken).AsTask();
+        publisher.PublishAsync(PipelineEvent(project, EventTypes.StageUpdate) with { Status = StageStatus.Cancelled.ToWire(), Message = "Pipeline cancelled" }, cancellationToken).AsTask();
 
     private static StageEvent PipelineEvent(Project project, string type) => new()
     {

@@ -75,9 +75,7 @@ public sealed class StageReporter(IEventPublisher publisher, string projectId, S
 /// <summary>What a finished stage reports in its <c>done</c> message.</summary>
 public sealed record StageOutcome(string? FullText = null, string? Result = null, JsonObject? Metadata = null);
 
-public static class StageStatusWire
+public static class ProjectStatusWire
 {
-    public static string ToWire(this StageStatus status) => status.ToString().ToLowerInvariant();
-
     public static string ToWire(this ProjectStatus status) => status.ToString().ToLowerInvariant();
 }

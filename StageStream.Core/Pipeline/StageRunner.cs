@@ -88,7 +88,7 @@ public sealed class StageRunner(
             // A cancel that came as the work finished still wins: nothing after this point checks the token.
             token.ThrowIfCancellationRequested();
 
-            record.Status = StageStatus.Completed;
+            record.MoveTo(StageStatus.Completed);
             record.Progress = 100;
             record.FinishedAt = clock.GetUtcNow();
             pipeline.ApplyOutcome(project, record);
@@ -146,7 +146,7 @@ public sealed class StageRunner(
     {
         void Apply(Project p, StageRecord r)
         {
-            r.Status = status;
+            r.MoveTo(status);
             r.Error = error;
             r.FinishedAt = clock.GetUtcNow();
             pipeline.ApplyOutcome(p, r);

@@ -72,7 +72,7 @@ public sealed class ProjectService(StageStreamDbContext db, TimeProvider clock)
         shot.ClipPath = null;
         foreach (var stage in project.Stages.Where(s => s.Stage is StageNames.ImageGeneration or StageNames.VideoGeneration && s.Status == StageStatus.Completed))
         {
-            stage.Status = StageStatus.Pending;
+            stage.MoveTo(StageStatus.Pending);
         }
         project.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);

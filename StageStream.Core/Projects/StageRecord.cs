@@ -1,13 +1,12 @@
 namespace StageStream.Core.Projects;
 
-public enum StageStatus { Pending, Queued, Processing, Completed, Failed, Skipped, Cancelled, Interrupted }
-
 /// <summary>The state of one stage of one project: its latest run.</summary>
 public sealed class StageRecord
 {
     public int Id { get; init; }
     public required string ProjectId { get; init; }
     public required string Stage { get; init; }
+    /// <summary>Changed through <see cref="StageStatuses.MoveTo"/>, which keeps to the allowed transitions.</summary>
     public StageStatus Status { get; set; } = StageStatus.Pending;
     public int Progress { get; set; }
     public string? Error { get; set; }
@@ -31,5 +30,5 @@ public sealed class StageRecord
     /// <summary>Which provider made the output ("offline", "openai", ...).</summary>
     public string? Provider { get; set; }
 
-    public bool IsActive => Status is StageStatus.Queued or StageStatus.Processing;
+    public bool IsActive => Status.IsActive();
 }

@@ -19,20 +19,20 @@ public static class PipelineHostingExtensions
 
     /// <summary>
     /// The stage pipeline, with Quartz.NET running every stage run as a durable job in the app's database, so
-    /// queued and running stages survive a stop or a crash. With Redis configured (several servers on one
-    /// database) the schedulers form a Quartz cluster: a server that dies has its running stages recovered by another.
+    /// queued and running stages survive a stop or a crash. Quartz cannot cluster on SQLite: a lone server's
+    /// scheduler owns every job; with Redis (several processes sharing the database) each process has a
+    /// scheduler of its own, named after its host and port, so it resumes its own jobs when it starts again.
     /// </summary>
     public static void AddPipeline(this WebApplicationBuilder builder)
     {
         builder.Services.AddStagePipeline();
         builder.Services.AddSingleton<IStageQueue, StageJobs>();
         builder.Services.AddSingleton<StageJobsInFlight>();
-        var clustered = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis"));
-        var checkin = TimeSpan.FromSeconds(builder.Configuration.GetValue($"{PipelineOptions.Section}:{nameof(PipelineOptions.ClusterCheckinSeconds)}", new PipelineOptions().ClusterCheckinSeconds));
+        var shared = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis"));
         var database = Path.Combine(DataRoot(builder), DataFolder.DatabaseFileName);
         builder.Services.AddQuartz(quartz =>
         {
-            quartz.ConfigureScheduler(scheduler => scheduler.InstanceName = "StageStream");
+            quartz.ConfigureScheduler(scheduler => scheduler.InstanceName = SchedulerName(builder, shared));
             // Jobs wait asynchronously for their kind's slot (WorkLimiter), so a backlog of one kind must not fill
             // the pool and hold back the others: the pool is sized far above the work limits.
             quartz.UseDefaultThreadPool(pool => pool.MaxConcurrency = 256);
@@ -42,19 +42,30 @@ public static class PipelineHostingExtensions
                 store.UseSystemTextJsonSerializer();
                 // Quartz's own tables, created (or brought up to date) when the scheduler starts.
                 store.ProvisionSchema();
-                if (clustered)
-                {
-                    store.UseClustering(cluster =>
-                    {
-                        cluster.CheckinInterval = checkin;
-                        cluster.CheckinMisfireThreshold = checkin;
-                    });
-                }
             });
         });
         builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
         // Starts after the scheduler and stops before it: every queued or running stage has its job.
-        builder.Services.AddHostedService<StageJobKeeper>();
+        builder.Services.AddHostedService(services => ActivatorUtilities.CreateInstance<StageJobKeeper>(services, !shared));
+    }
+
+    /// <summary>
+    /// The scheduler whose jobs this process runs and recovers: <c>Pipeline:SchedulerName</c> if set; else one
+    /// for a lone server, or, for one of several processes, its host and port (stable across its restarts).
+    /// </summary>
+    private static string SchedulerName(WebApplicationBuilder builder, bool shared)
+    {
+        if (builder.Configuration[$"{PipelineOptions.Section}:{nameof(PipelineOptions.SchedulerName)}"] is { Length: > 0 } configured)
+        {
+            return configured;
+        }
+        if (!shared)
+        {
+            return "StageStream";
+        }
+        var url = (builder.Configuration["urls"] ?? "").Split(';', StringSplitOptions.RemoveEmptyEntries).FirstOrDefault();
+        var port = url is not null && Uri.TryCreate(url.Replace("*", "localhost").Replace("+", "localhost"), UriKind.Absolute, out var uri) ? uri.Port : 0;
+        return port > 0 ? $"StageStream@{Environment.MachineName}:{port}" : $"StageStream@{Environment.MachineName}/{Guid.NewGuid():N}";
     }
 
     /// <summary>Applies migrations and turns on WAL. Runs before the app serves.</summary>

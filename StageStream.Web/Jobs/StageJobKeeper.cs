@@ -10,8 +10,13 @@ namespace StageStream.Web.Jobs;
 /// Keeps every queued or running stage backed by a job, around Quartz's own start and stop (registered after
 /// Quartz's hosted service, so it starts after the scheduler and stops before it).
 /// </summary>
+/// <param name="ownsEveryStage">
+/// True for a lone server. With several processes on one database, a stage's job may belong to another
+/// process's scheduler, so only the stop's hand-over applies.
+/// </param>
 public sealed class StageJobKeeper(
-    IServiceScopeFactory scopes, ISchedulerFactory schedulers, StageJobsInFlight inFlight, IHostApplicationLifetime lifetime, ILogger<StageJobKeeper> logger)
+    IServiceScopeFactory scopes, ISchedulerFactory schedulers, StageJobsInFlight inFlight, IHostApplicationLifetime lifetime,
+    ILogger<StageJobKeeper> logger, bool ownsEveryStage)
     : IHostedService
 {
     private IScheduler? _scheduler;
@@ -28,12 +33,16 @@ public sealed class StageJobKeeper(
         var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
         var queue = scope.ServiceProvider.GetRequiredService<IStageQueue>();
         var scheduler = _scheduler = await schedulers.GetScheduler(cancellationToken);
+        // From the moment the host stops, no job fires: a run started now would only be interrupted at once.
+        lifetime.ApplicationStopping.Register(() => _ = scheduler.Standby(CancellationToken.None));
+        if (!ownsEveryStage)
+        {
+            return;
+        }
         var active = await db.Stages.AsNoTracking()
             .Where(s => s.Status == StageStatus.Queued || s.Status == StageStatus.Processing)
             .Select(s => new { s.ProjectId, s.Stage, s.Status, JobId = s.JobId ?? s.RunId })
             .ToListAsync(cancellationToken);
-        // From the moment the host stops, no job fires: a run started now would only be interrupted at once.
-        lifetime.ApplicationStopping.Register(() => _ = scheduler.Standby(CancellationToken.None));
         foreach (var stage in active.Where(s => s.JobId is not null))
         {
             var key = StageJobs.KeyOf(stage.JobId!, stage.Stage);

@@ -34,7 +34,7 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
         // The later stages' outputs belonged to the old shots.
         foreach (var later in project.Stages.Where(s => StageCatalog.IndexOf(s.Stage) > StageCatalog.IndexOf(Stage) && !s.IsActive))
         {
-            later.Status = StageStatus.Pending;
+            later.MoveTo(StageStatus.Pending);
             later.Progress = 0;
             later.Error = null;
         }

@@ -42,7 +42,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
 
     public static string UrlOf(string id) => $"/projects/{Uri.EscapeDataString(id)}";
 
-    private bool AnyActive => _stages.Values.Any(s => s.Status is "queued" or "processing");
+    private bool AnyActive => _stages.Values.Any(s => s.Status.IsActive());
 
     protected override async Task OnParametersSetAsync()
     {
@@ -78,17 +78,18 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         {
             _pipelineDone = false;
             _pipelineError = null;
-            _pipelineMessage = message.Status == "cancelled" ? T["Pipeline.Cancelled"] : T["Pipeline.Started"];
+            _pipelineMessage = StageStatuses.Parse(message.Status) == StageStatus.Cancelled ? T["Pipeline.Cancelled"] : T["Pipeline.Started"];
             return;
         }
         if (!_stages.TryGetValue(message.Stage, out var view))
         {
             return;
         }
-        view.Status = message.Status ?? view.Status;
+        var status = StageStatuses.Parse(message.Status);
+        view.Status = status ?? view.Status;
         view.Progress = message.Progress ?? view.Progress;
         view.Message = message.Message;
-        if (message.Status is "queued")
+        if (status == StageStatus.Queued)
         {
             view.Error = null;
             view.Progress = 0;
@@ -97,7 +98,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
                 _rewriteText = "";
             }
         }
-        if (message.Status is "completed" or "failed" or "cancelled" or "skipped")
+        if (status?.IsFinal() == true)
         {
             ReloadSoon();
         }
@@ -123,7 +124,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         }
         else if (_stages.TryGetValue(message.Stage, out var view))
         {
-            view.Status = "completed";
+            view.Status = StageStatus.Completed;
             view.Progress = 100;
             if (message.Stage == StageNames.Rewrite && message.FullText is { Length: > 0 } text)
             {
@@ -164,7 +165,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
 
     /// <summary>Runs a stage; one already completed is run again (force), as its button says.</summary>
     private async Task RunStageAsync(string stage) =>
-        await ActAsync(() => Actions.RunStageAsync(Id, stage, force: _stages[stage].Status == "completed"));
+        await ActAsync(() => Actions.RunStageAsync(Id, stage, force: _stages[stage].Status == StageStatus.Completed));
 
     private async Task CancelAsync() => await ActAsync(() => Actions.CancelAsync(Id));
 
@@ -247,13 +248,13 @@ public sealed partial class ProjectPage : StageStreamComponentBase
             {
                 if (_stages.TryGetValue(stage.Stage, out var view))
                 {
-                    view.Status = stage.Status;
-                    view.Progress = stage.Status == "completed" ? 100 : stage.Progress;
+                    view.Status = StageStatuses.Parse(stage.Status) ?? StageStatus.Pending;
+                    view.Progress = view.Status == StageStatus.Completed ? 100 : stage.Progress;
                     view.Error = stage.Error;
                 }
             }
         }
-        if (project.RewrittenText is { Length: > 0 } text && !(_stages[StageNames.Rewrite].Status is "queued" or "processing"))
+        if (project.RewrittenText is { Length: > 0 } text && !_stages[StageNames.Rewrite].Status.IsActive())
         {
             _rewriteText = text;
         }
@@ -264,7 +265,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
 
     private sealed class StageView
     {
-        public string Status { get; set; } = "pending";
+        public StageStatus Status { get; set; } = StageStatus.Pending;
         public int Progress { get; set; }
         public string? Message { get; set; }
         public string? Error { get; set; }
