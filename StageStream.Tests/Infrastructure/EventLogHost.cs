@@ -29,9 +29,10 @@ public sealed class EventLogHost : IAsyncDisposable
     public IEventPublisher Publisher => Service<IEventPublisher>();
     public IEventSubscriptions Subscriptions => Service<IEventSubscriptions>();
 
-    public static EventLogHost Start(string dataPath, IDictionary<string, string?>? settings = null)
+    public static EventLogHost Start(string dataPath, IDictionary<string, string?>? settings = null, TimeProvider? clock = null)
     {
         var services = new ServiceCollection();
+        services.AddSingleton(clock ?? TimeProvider.System);
         services.AddSingleton<IConfiguration>(new ConfigurationBuilder().AddInMemoryCollection(settings ?? new Dictionary<string, string?>()).Build());
         services.AddLogging();
         services.AddSingleton(new DataFolder(dataPath));

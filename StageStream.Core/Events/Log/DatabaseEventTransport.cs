@@ -98,8 +98,11 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
         {
             var log = await ReadyLogAsync(projectId, cancellationToken);
             List<StageEvent>? loaded = null;
+            // The last delivered id when the load was made: every event delivered up to it is in what was loaded.
+            long loadedThrough = 0;
             while (true)
             {
+                long deliveredNow;
                 lock (log.Gate)
                 {
                     if (log.Retired)
@@ -107,12 +110,12 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
                         break;
                     }
                     log.LastUsed = Now();
-                    // What was loaded is usable once it reaches every event delivered so far; events it holds
-                    // beyond that are committed but not yet delivered, and will be added when they are.
-                    if (log.Cache is null && loaded is not null && LastIdOf(loaded) >= log.Delivered)
+                    deliveredNow = log.Delivered;
+                    // Usable when nothing was delivered since the load began. It may hold events beyond that,
+                    // committed but not yet delivered: they are left out, and added when they are delivered.
+                    if (log.Cache is null && loaded is not null && loadedThrough == deliveredNow)
                     {
-                        var delivered = log.Delivered;
-                        var cache = new EventCache(loaded.FindAll(e => e.Id <= delivered));
+                        var cache = new EventCache(loaded.FindAll(e => e.Id <= deliveredNow));
                         cache.Trim(Cutoff());
                         if (!_hub.HasSubscribers(projectId))
                         {
@@ -132,8 +135,10 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
                         return events.After(afterId);
                     }
                 }
+                // Ids are committed in order, so what was delivered meanwhile comes after the last id loaded.
                 var more = await LoadAsync(projectId, loaded is null ? 0 : LastIdOf(loaded), cancellationToken);
                 loaded = loaded is null ? more : [.. loaded, .. more];
+                loadedThrough = deliveredNow;
             }
         }
     }
