@@ -48,6 +48,8 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
     /// <summary>
     /// Assigns the event its id, queues it for the next group commit and completes once it is stored and
     /// handed to the hub. A failure to store it (a full disk, a broken database) is thrown from here.
+    /// Once the project's last id is known (after its first append or read here), the id is given before
+    /// this method first yields, so appends started one after another get ids in that order even unawaited.
     /// </summary>
     public async ValueTask<StageEvent> AppendAsync(StageEvent stageEvent, CancellationToken cancellationToken)
     {
