@@ -46,8 +46,8 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
     public int ProjectCount => _logs.Count;
 
     /// <summary>
-    /// Assigns the event its id, queues it for the next group commit and completes once it is stored and
-    /// handed to the hub. A failure to store it (a full disk, a broken database) is thrown from here.
+    /// Assigns the event its id, queues it for the next group commit and completes once it is stored (the
+    /// writer hands it to the hub right after, on its own thread). A failure to store it (a full disk, a broken database) is thrown from here.
     /// Once the project's last id is known (after its first append or read here), the id is given before
     /// this method first yields, so appends started one after another get ids in that order even unawaited.
     /// </summary>
@@ -160,14 +160,18 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
                     log.Delivered = e.Id;
                     log.LastAppended = e.Timestamp;
                     log.Cache?.Add(e, _cutoff);
+                    // The publisher resumes (on the pool) ahead of the subscribers' wake-ups that the hub
+                    // queues next, so a project with many subscribers does not slow its publisher down;
+                    // a read it makes next already finds its event.
+                    append.TrySetResult(e);
                     _hub.Deliver(e);
                 }
             }
             catch (Exception exception)
             {
                 _logger.LogError(exception, "Delivering event {Id} of project {Project} failed", e.Id, e.ProjectId);
+                append.TrySetResult(e);
             }
-            append.TrySetResult(e);
         }
     }
 

@@ -1,4 +1,3 @@
-using System.Threading.Channels;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
@@ -12,16 +11,24 @@ namespace StageStream.Core.Events.Log;
 /// There is no timer: a batch is whatever queued while the previous one was being committed, so a lone
 /// event is written at once and a burst shares one commit.
 /// </summary>
+/// <remarks>
+/// It runs on a thread of its own, not the thread pool: when a project has many subscribers, each
+/// delivery queues a wake-up per subscriber on the pool, and a writer (or a publisher) waiting behind
+/// them in the pool's queue would slow every publish down to the speed of the slowest fan-out.
+/// </remarks>
 internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
 {
     public const int MaxBatch = 256;
 
-    private readonly Channel<PendingAppend> _queue = Channel.CreateUnbounded<PendingAppend>(
-        new UnboundedChannelOptions { SingleReader = true, AllowSynchronousContinuations = false });
+    private readonly Queue<PendingAppend> _queue = new();
+    // Monitor.Wait/Pulse on it: the writer sleeps when the queue is empty and an append wakes it directly.
+    private readonly object _gate = new();
     private readonly IServiceScopeFactory _scopes;
     private readonly ILogger _logger;
     private readonly Action<List<PendingAppend>> _committed;
-    private readonly Task _loop;
+    private readonly Thread _thread;
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private bool _closing;
 
     /// <param name="committed">Called on the writer's thread after each commit, with the batch in queue order; must not throw.</param>
     public EventLogWriter(IServiceScopeFactory scopes, ILogger logger, Action<List<PendingAppend>> committed)
@@ -29,7 +36,8 @@ internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
         _scopes = scopes;
         _logger = logger;
         _committed = committed;
-        _loop = Task.Run(RunAsync);
+        _thread = new Thread(Run) { IsBackground = true, Name = "StageStream event log writer" };
+        _thread.Start();
     }
 
     /// <summary>Batches committed since start, and events in them (for tests and the benchmark).</summary>
@@ -38,66 +46,101 @@ internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
     public long CommittedEvents { get; private set; }
 
     /// <summary>Queues an append; false once the writer is stopping.</summary>
-    public bool TryEnqueue(PendingAppend append) => _queue.Writer.TryWrite(append);
+    public bool TryEnqueue(PendingAppend append)
+    {
+        lock (_gate)
+        {
+            if (_closing)
+            {
+                return false;
+            }
+            _queue.Enqueue(append);
+            if (_queue.Count == 1)
+            {
+                // The writer waits only while the queue is empty.
+                Monitor.Pulse(_gate);
+            }
+            return true;
+        }
+    }
 
-    private async Task RunAsync()
+    private void Run()
     {
         var batch = new List<PendingAppend>(MaxBatch);
         Session? session = null;
-        while (await _queue.Reader.WaitToReadAsync())
+        try
         {
-            while (batch.Count < MaxBatch && _queue.Reader.TryRead(out var append))
+            while (Take(batch))
+            {
+                try
+                {
+                    session ??= Session.Open(_scopes);
+                    session.Save(batch);
+                }
+                catch (Exception exception)
+                {
+                    // Nothing of the batch is stored, so nothing of it is delivered: each publisher gets the
+                    // failure (e.g. a full disk) and the loop goes on with a fresh connection.
+                    _logger.LogError(exception, "Could not store {Count} events in the event log", batch.Count);
+                    DisposeQuietly(session);
+                    session = null;
+                    foreach (var append in batch)
+                    {
+                        append.Fail(exception);
+                    }
+                    continue;
+                }
+                Commits++;
+                CommittedEvents += batch.Count;
+                try
+                {
+                    _committed(batch);
+                }
+                catch (Exception exception)
+                {
+                    // A bug, not a storage failure: the events are stored, but their publishers must not hang.
+                    _logger.LogError(exception, "Delivering committed events failed");
+                    foreach (var append in batch)
+                    {
+                        append.TrySetException(exception);
+                    }
+                }
+            }
+        }
+        finally
+        {
+            DisposeQuietly(session);
+            _stopped.TrySetResult();
+        }
+    }
+
+    /// <summary>Waits for appends and moves up to <see cref="MaxBatch"/> of them into <paramref name="batch"/>; false once stopped and drained.</summary>
+    private bool Take(List<PendingAppend> batch)
+    {
+        batch.Clear();
+        lock (_gate)
+        {
+            while (_queue.Count == 0)
+            {
+                if (_closing)
+                {
+                    return false;
+                }
+                Monitor.Wait(_gate);
+            }
+            while (batch.Count < MaxBatch && _queue.TryDequeue(out var append))
             {
                 batch.Add(append);
             }
-            try
-            {
-                session ??= await Session.OpenAsync(_scopes);
-                await session.SaveAsync(batch);
-            }
-            catch (Exception exception)
-            {
-                // Nothing of the batch is stored, so nothing of it is delivered: each publisher gets the
-                // failure (e.g. a full disk) and the loop goes on with a fresh connection.
-                _logger.LogError(exception, "Could not store {Count} events in the event log", batch.Count);
-                await DisposeQuietlyAsync(session);
-                session = null;
-                foreach (var append in batch)
-                {
-                    append.Fail(exception);
-                }
-                batch.Clear();
-                continue;
-            }
-            Commits++;
-            CommittedEvents += batch.Count;
-            try
-            {
-                _committed(batch);
-            }
-            catch (Exception exception)
-            {
-                // A bug, not a storage failure: the events are stored, but their publishers must not hang.
-                _logger.LogError(exception, "Delivering committed events failed");
-                foreach (var append in batch)
-                {
-                    append.TrySetException(exception);
-                }
-            }
-            batch.Clear();
+            return true;
         }
-        await DisposeQuietlyAsync(session);
     }
 
-    private async Task DisposeQuietlyAsync(Session? session)
+    private void DisposeQuietly(Session? session)
     {
-        if (session is null)
-        {
-            return;
-        }
         try
         {
-            await session.DisposeAsync();
+            session?.Dispose();
         }
         catch (Exception exception)
         {
@@ -108,40 +151,53 @@ internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
     /// <summary>Stops taking appends and waits until every queued one is stored (or has failed).</summary>
     public async ValueTask DisposeAsync()
     {
-        _queue.Writer.TryComplete();
-        await _loop;
+        Close();
+        await _stopped.Task;
     }
 
-    public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
-
-    /// <summary>The writer's own context and open connection, kept across batches.</summary>
-    private sealed class Session(AsyncServiceScope scope, StageStreamDbContext db) : IAsyncDisposable
+    public void Dispose()
     {
-        public static async Task<Session> OpenAsync(IServiceScopeFactory scopes)
+        Close();
+        _thread.Join();
+    }
+
+    private void Close()
+    {
+        lock (_gate)
         {
-            var scope = scopes.CreateAsyncScope();
+            _closing = true;
+            Monitor.Pulse(_gate);
+        }
+    }
+
+    /// <summary>The writer's own context and open connection, kept across batches. Synchronous: it has a thread of its own.</summary>
+    private sealed class Session(IServiceScope scope, StageStreamDbContext db) : IDisposable
+    {
+        public static Session Open(IServiceScopeFactory scopes)
+        {
+            var scope = scopes.CreateScope();
             try
             {
                 var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
                 db.ChangeTracker.AutoDetectChangesEnabled = false;
-                await db.Database.OpenConnectionAsync();
+                db.Database.OpenConnection();
                 if (db.Database.IsSqlite())
                 {
                     // In WAL mode a commit is then durable against any crash of the process (the WAL
                     // write is in the OS), without an fsync per commit; only an OS crash or power cut
                     // can lose the last commits. FULL (the default elsewhere) costs an fsync each.
-                    await db.Database.ExecuteSqlRawAsync("PRAGMA synchronous=NORMAL;");
+                    db.Database.ExecuteSqlRaw("PRAGMA synchronous=NORMAL;");
                 }
                 return new Session(scope, db);
             }
             catch
             {
-                await scope.DisposeAsync();
+                scope.Dispose();
                 throw;
             }
         }
 
-        public async Task SaveAsync(List<PendingAppend> batch)
+        public void Save(List<PendingAppend> batch)
         {
             foreach (var append in batch)
             {
@@ -150,7 +206,7 @@ internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
             try
             {
                 // One transaction for the batch.
-                await db.SaveChangesAsync();
+                db.SaveChanges();
             }
             finally
             {
@@ -158,19 +214,19 @@ internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
             }
         }
 
-        public async ValueTask DisposeAsync()
+        public void Dispose()
         {
             try
             {
                 if (db.Database.IsSqlite())
                 {
                     // The connection goes back to the pool: leave it as the app's other users expect.
-                    await db.Database.ExecuteSqlRawAsync("PRAGMA synchronous=FULL;");
+                    db.Database.ExecuteSqlRaw("PRAGMA synchronous=FULL;");
                 }
             }
             finally
             {
-                await scope.DisposeAsync();
+                scope.Dispose();
             }
         }
     }
