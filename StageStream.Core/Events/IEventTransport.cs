@@ -1,7 +1,7 @@
 namespace StageStream.Core.Events;
 
 /// <summary>
-/// Where a project's events live and how they reach every server process: in memory by default,
+/// Where a project's events live and how they reach every server process: the app's database by default,
 /// Redis when configured. Nothing above this interface knows which.
 /// </summary>
 public interface IEventTransport
@@ -27,6 +27,9 @@ public sealed class EventRetentionOptions
 
     /// <summary>Everything newer than this is kept; older events are kept only while they belong to the latest run of their stage or pipeline.</summary>
     public int RetentionSeconds { get; set; } = 3600;
+
+    /// <summary>How often the durable event log (the default transport) deletes what retention no longer keeps.</summary>
+    public int PruneIntervalSeconds { get; set; } = 60;
 
     /// <summary>Events a subscriber may have waiting before it is cut off (it then catches up with Last-Event-ID).</summary>
     public int SubscriberBufferSize { get; set; } = 2048;

@@ -1,5 +1,6 @@
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using StageStream.Core.Events.Log;
 using StageStream.Core.Projects;
 
 namespace StageStream.Core.Persistence;
@@ -9,6 +10,9 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<StageRecord> Stages => Set<StageRecord>();
     public DbSet<Shot> Shots => Set<Shot>();
+
+    /// <summary>The durable event log (the default transport's store): every published event, pruned by retention.</summary>
+    public DbSet<StoredEvent> Events => Set<StoredEvent>();
 
     /// <summary>A project with its stages and shots, tracked for changes.</summary>
     public Task<Project?> FindProjectAsync(string id, CancellationToken cancellationToken) =>
@@ -44,6 +48,13 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
             shot.HasKey(s => s.Id);
             shot.Property(s => s.CameraMove).HasConversion<string>().HasMaxLength(16);
             shot.HasIndex(s => new { s.ProjectId, s.Sequence });
+        });
+        modelBuilder.Entity<StoredEvent>(stored =>
+        {
+            // The key is the index every read, replay and id lookup goes by: one project's events in id order.
+            stored.HasKey(e => new { e.ProjectId, e.Id });
+            stored.Property(e => e.Id).ValueGeneratedNever();
+            stored.Property(e => e.ProjectId).HasMaxLength(64);
         });
     }
 

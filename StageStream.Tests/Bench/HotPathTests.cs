@@ -1,5 +1,5 @@
-using Microsoft.Extensions.Options;
 using StageStream.Core.Events;
+using StageStream.Tests.Infrastructure;
 
 namespace StageStream.Tests.Bench;
 
@@ -25,9 +25,10 @@ public sealed class HotPathTests
     [Fact]
     public async Task CancellingAWaitingReadEndsItAtOnceAndTheSubscriptionIsReleased()
     {
-        var options = Options.Create(new EventRetentionOptions());
-        var hub = new EventHub(options);
-        var subscriptions = new EventSubscriptions(hub, new InMemoryEventTransport(hub, options, TimeProvider.System));
+        using var folder = new TempFolder();
+        await using var log = EventLogHost.Start(folder.Path);
+        var hub = log.Hub;
+        var subscriptions = log.Subscriptions;
         await using var subscription = await subscriptions.SubscribeAsync("p", null, null, CancellationToken.None);
         using var cancel = new CancellationTokenSource();
         var reader = subscription.ReadAllAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);
@@ -49,9 +50,10 @@ public sealed class HotPathTests
     [Fact]
     public async Task AReaderThatIsNotCancelledKeepsReceivingAcrossWaits()
     {
-        var options = Options.Create(new EventRetentionOptions());
-        var hub = new EventHub(options);
-        var subscriptions = new EventSubscriptions(hub, new InMemoryEventTransport(hub, options, TimeProvider.System));
+        using var folder = new TempFolder();
+        await using var log = EventLogHost.Start(folder.Path);
+        var hub = log.Hub;
+        var subscriptions = log.Subscriptions;
         await using var subscription = await subscriptions.SubscribeAsync("p", null, null, CancellationToken.None);
         using var cancel = new CancellationTokenSource();
         var reader = subscription.ReadAllAsync(cancel.Token).GetAsyncEnumerator(cancel.Token);

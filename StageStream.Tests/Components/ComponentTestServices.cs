@@ -11,7 +11,7 @@ using StageStream.Web.Components.Shared;
 namespace StageStream.Tests.Components;
 
 /// <summary>
-/// The services the components need, real where it matters: the in-memory event log the app uses
+/// The services the components need, real where it matters: the durable event log the app uses
 /// (events are published through <see cref="IEventPublisher"/>, never faked), the Core project and
 /// pipeline services over a migrated SQLite database in a temp folder, and MudBlazor with loose JS
 /// interop. Only the job scheduler is replaced, by a queue that records what would run.
@@ -40,7 +40,10 @@ public static class ComponentTestServices
         configure?.Invoke(services);
         using (var scope = context.Services.CreateScope())
         {
-            scope.ServiceProvider.GetRequiredService<StageStreamDbContext>().Database.Migrate();
+            var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
+            db.Database.Migrate();
+            // As the app runs it (PrepareAsync): the event log's commits then need no fsync each.
+            db.Database.ExecuteSqlRaw("PRAGMA journal_mode=WAL;");
         }
         return data;
     }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Text.Json;
 using StackExchange.Redis;
 using StageStream.Core.Events;
+using StageStream.Core.Events.Log;
 using StageStream.Core.Projects;
 using StageStream.Tests.Infrastructure;
 using StageStream.Web.Streaming.Redis;
@@ -84,10 +85,10 @@ public sealed class RedisHealthAndCompatibilityTests
     }
 
     [Fact]
-    public async Task WithoutRedisTheInProcessTransportStaysAndHealthHasNoRedisCheck()
+    public async Task WithoutRedisTheDurableLogIsTheTransportAndHealthHasNoRedisCheck()
     {
         await using var app = await TestApp.StartAsync();
-        Assert.IsType<InMemoryEventTransport>(app.Service<IEventTransport>());
+        Assert.IsType<DatabaseEventTransport>(app.Service<IEventTransport>());
         var health = (await HealthAsync(app.Client, "/health")).Body;
         Assert.DoesNotContain("redis", Names(health));
         Assert.Contains("database", Names(health));

@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using Microsoft.Extensions.Options;
 using StageStream.Core.Events;
 
 namespace StageStream.Bench.Micro;
@@ -13,6 +12,7 @@ namespace StageStream.Bench.Micro;
 public class FanOutBenchmarks
 {
     private const string Project = "0f8fad5bd9cb469fa16570867728950e";
+    private EventLogSetup _log = null!;
     private EventHub _hub = null!;
     private readonly List<EventSubscription> _subscriptions = [];
     private IAsyncEnumerator<DeliveredEvent>[] _readers = [];
@@ -37,9 +37,9 @@ public class FanOutBenchmarks
     [GlobalSetup]
     public async Task Setup()
     {
-        var options = Options.Create(new EventRetentionOptions { SubscriberBufferSize = 2048 });
-        _hub = new EventHub(options);
-        var subscriptions = new EventSubscriptions(_hub, new InMemoryEventTransport(_hub, options, TimeProvider.System));
+        _log = new EventLogSetup(subscriberBufferSize: 2048);
+        _hub = _log.Hub;
+        var subscriptions = _log.Subscriptions;
         _stop = new CancellationTokenSource();
         _readers = new IAsyncEnumerator<DeliveredEvent>[Subscribers];
         _pending = new ValueTask<bool>[Subscribers];
@@ -87,12 +87,13 @@ public class FanOutBenchmarks
     }
 
     [GlobalCleanup]
-    public void Cleanup()
+    public async Task Cleanup()
     {
         _stop.Cancel();
         foreach (var subscription in _subscriptions)
         {
             subscription.Dispose();
         }
+        await _log.DisposeAsync();
     }
 }

@@ -3,6 +3,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using StackExchange.Redis;
 using StageStream.Core.Events;
+using StageStream.Core.Events.Log;
 
 namespace StageStream.Web.Streaming.Redis;
 
@@ -10,7 +11,7 @@ public static class RedisExtensions
 {
     /// <summary>
     /// With <c>ConnectionStrings:Redis</c> set, events travel through Redis so several instances share them
-    /// (issue 5); without it the in-process transport stays. The app starts even when Redis is unreachable.
+    /// (issue 5); without it the durable log in the database stays. The app starts even when Redis is unreachable.
     /// The choice is made when the services are first resolved, so configuration added after this call counts.
     /// </summary>
     public static void AddRedisTransport(this WebApplicationBuilder builder)
@@ -22,7 +23,7 @@ public static class RedisExtensions
         services.AddSingleton<RedisEventTransport>();
         services.RemoveAll<IEventTransport>();
         services.AddSingleton<IEventTransport>(provider => ConnectionString(provider) is null
-            ? ActivatorUtilities.CreateInstance<InMemoryEventTransport>(provider)
+            ? provider.GetRequiredService<DatabaseEventTransport>()
             : provider.GetRequiredService<RedisEventTransport>());
         services.AddHostedService<RedisTransportStarter>();
         services.AddSingleton<IConfigureOptions<HealthCheckServiceOptions>>(provider => new ConfigureOptions<HealthCheckServiceOptions>(options =>
