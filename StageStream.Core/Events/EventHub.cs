@@ -169,7 +169,7 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
                 text.Append(e.Content);
                 return materialize ? text.ToString() : null;
             }
-            if (StreamRules.Ends(e, e.Stage))
+            if (StreamRules.EndsRun(e))
             {
                 _runTexts.Remove(e.RunId);
             }

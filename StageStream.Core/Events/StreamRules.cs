@@ -43,4 +43,8 @@ public static class StreamRules
     }
 
     public static bool Ends(StageEvent e, string? stage) => EndReason(e, stage) is not null;
+
+    /// <summary>The last message of its run: the end of its stage's run, or an <c>interrupted</c> run (the stream goes on to the new run).</summary>
+    public static bool EndsRun(StageEvent e) =>
+        Ends(e, e.Stage) || (e.Type == EventTypes.StageUpdate && StageStatuses.Parse(e.Status) == StageStatus.Interrupted);
 }

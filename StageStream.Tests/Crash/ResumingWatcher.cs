@@ -39,6 +39,15 @@ public sealed class ResumingWatcher : IAsyncDisposable
     public string? EndReason { get; private set; }
     public int Connections { get; private set; }
 
+    /// <summary>Why the last connection ended without <c>stream_end</c>, for a failing test's message.</summary>
+    public string? LastError { get; private set; }
+
+    public override string ToString()
+    {
+        var events = Events;
+        return $"{_path}: {Connections} connections, {events.Count} events, last {events.LastOrDefault()?.Id} {events.LastOrDefault()?.Type}, end {EndReason}, last error {LastError}";
+    }
+
     public Task Completion => _loop;
 
     private async Task RunAsync()
@@ -58,7 +67,7 @@ public sealed class ResumingWatcher : IAsyncDisposable
                     }
                     if (frame.Type == "stream_end")
                     {
-                        EndReason = frame.Str("reason");
+                        EndReason = frame.Str("message");
                         return;
                     }
                     lastId = frame.Id;
@@ -71,9 +80,10 @@ public sealed class ResumingWatcher : IAsyncDisposable
                     }
                 }
             }
-            catch (Exception ex) when (ex is HttpRequestException or IOException or InvalidOperationException or TaskCanceledException or TimeoutException)
+            catch (Exception ex) when (!_stop.IsCancellationRequested)
             {
                 // The server is gone or not back yet: try again, as EventSource does after its retry delay.
+                LastError = ex.GetType().Name + ": " + ex.Message;
             }
             await Task.Delay(200);
         }
