@@ -41,9 +41,13 @@ public static class PipelineHostingExtensions
         builder.Services.AddQuartzHostedService(options => options.WaitForJobsToComplete = true);
     }
 
-    /// <summary>Applies migrations, turns on WAL, and resumes runs a stop interrupted. Runs before the app serves.</summary>
+    /// <summary>
+    /// Checks the data folder (throwing <see cref="DataFolderException"/>), applies migrations, turns on WAL, and
+    /// resumes runs a stop interrupted. Runs before the app serves.
+    /// </summary>
     public static async Task PrepareAsync(this WebApplication app, CancellationToken cancellationToken = default)
     {
+        app.Services.GetRequiredService<DataFolder>().PrepareForStart();
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
         await db.Database.MigrateAsync(cancellationToken);
