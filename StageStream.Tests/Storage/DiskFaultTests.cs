@@ -125,6 +125,33 @@ public sealed class DiskFaultTests
         Assert.DoesNotContain(app.DataPath, await health.Content.ReadAsStringAsync());
     }
 
+    [Fact]
+    public async Task HalfWrittenMediaOfAProjectAreRemovedWhenItsNextMediaRunStarts()
+    {
+        await using var app = await TestApp.StartAsync(PipelineTests.SmallFrames);
+        var projectId = await PipelineTests.CreateProjectAsync(app);
+        var other = await PipelineTests.CreateProjectAsync(app);
+        await RunStageAsync(app, projectId, "rewrite");
+        await RunStageAsync(app, projectId, "storyboard");
+        var media = Path.Combine(app.DataPath, "media");
+        var left = Path.Combine(media, projectId, "clip-001-0badc0de.mp4" + DataFolder.PartialSuffix);
+        var othersPart = Path.Combine(media, other, "clip-001-0badc0de.mp4" + DataFolder.PartialSuffix);
+        foreach (var part in new[] { left, othersPart })
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(part)!);
+            await File.WriteAllTextAsync(part, "half a clip");
+        }
+
+        await RunStageAsync(app, projectId, "image_generation");
+
+        Assert.False(File.Exists(left), "The project's leftover .part file is still there.");
+        // Another project's partial file may be one its own run is writing right now: left alone.
+        Assert.True(File.Exists(othersPart));
+        var images = Directory.EnumerateFiles(Path.Combine(media, projectId), "image-*").ToList();
+        Assert.NotEmpty(images);
+        Assert.All(images, image => Assert.EndsWith(".png", image));
+    }
+
     private static async Task RunStageAsync(TestApp app, string projectId, string stage)
     {
         using var start = await app.Client.PostAsync($"/api/v1/projects/{projectId}/stages/{stage}/run", null);
