@@ -98,10 +98,17 @@ public sealed class DataFolder
     }
 
     /// <summary>
-    /// Deletes half-written media (<c>*.part</c>) left by interrupted runs: of every project at start-up, or of
-    /// one project when its run starts (no other run of the project writes then). Returns how many were removed.
+    /// At start-up, partial files untouched this long are swept: servers sharing the folder may be writing the
+    /// younger ones. A younger leftover goes when its project's next media run starts.
     /// </summary>
-    public int SweepPartials(string? projectId = null)
+    public static readonly TimeSpan StartSweepAge = TimeSpan.FromMinutes(10);
+
+    /// <summary>
+    /// Deletes half-written media (<c>*.part</c>) left by interrupted runs: of one project when its media run
+    /// starts (no other run of the project writes then), or, at start-up, of every project, if not written to
+    /// for <paramref name="olderThan"/>. Returns how many were removed.
+    /// </summary>
+    public int SweepPartials(string? projectId = null, TimeSpan? olderThan = null)
     {
         var folder = projectId is null ? MediaRoot : Path.Combine(MediaRoot, projectId);
         if (!Directory.Exists(folder))
@@ -109,8 +116,13 @@ public sealed class DataFolder
             return 0;
         }
         var removed = 0;
+        var cutoff = DateTime.UtcNow - (olderThan ?? TimeSpan.Zero);
         foreach (var part in Directory.EnumerateFiles(folder, "*" + PartialSuffix, SearchOption.AllDirectories))
         {
+            if (olderThan is not null && File.GetLastWriteTimeUtc(part) > cutoff)
+            {
+                continue;
+            }
             try
             {
                 File.Delete(part);
@@ -164,7 +176,7 @@ public sealed class DataFolder
 
     /// <summary>
     /// Checked before the app starts: the folder takes writes and the database file in it, if any, opens as a
-    /// SQLite database. Then removes the partial media files of runs a stop interrupted.
+    /// SQLite database. Then removes the partial media files that runs a stop interrupted left long ago.
     /// </summary>
     /// <exception cref="DataFolderException">What is wrong, with the folder and what to do.</exception>
     public void PrepareForStart()
@@ -205,6 +217,6 @@ public sealed class DataFolder
                     "Restore the database file from a backup, or move it away to start with an empty one.");
             }
         }
-        SweepPartials();
+        SweepPartials(olderThan: StartSweepAge);
     }
 }

@@ -52,13 +52,16 @@ public sealed class DataFolderStartTests : IDisposable
     }
 
     [TmpfsFact]
-    public async Task HalfWrittenMediaOfAnInterruptedRunAreRemovedAtStart()
+    public async Task HalfWrittenMediaLeftLongAgoAreRemovedAtStart()
     {
         using var disk = Tmpfs.Mount(megabytes: 4);
         var data = Path.Combine(disk.Path, "data");
         var media = Path.Combine(data, "media", "p1");
         Directory.CreateDirectory(media);
         await File.WriteAllTextAsync(Path.Combine(media, "clip-001-abcdef12.mp4.part"), "half a clip");
+        File.SetLastWriteTimeUtc(Path.Combine(media, "clip-001-abcdef12.mp4.part"), DateTime.UtcNow - TimeSpan.FromMinutes(11));
+        // Written a moment ago: another server sharing the folder may be writing it now.
+        await File.WriteAllTextAsync(Path.Combine(media, "clip-002-abcdef12.mp4.part"), "a clip being written");
         await File.WriteAllTextAsync(Path.Combine(media, "image-001-abcdef12.png"), "a whole image");
         disk.RemountReadOnly();
 
@@ -69,7 +72,7 @@ public sealed class DataFolderStartTests : IDisposable
         disk.RemountWritable();
 
         await using var app = await Infrastructure.TestApp.StartAsync(dataPath: data);
-        Assert.Equal(["image-001-abcdef12.png"], Directory.EnumerateFiles(media).Select(Path.GetFileName));
+        Assert.Equal(["clip-002-abcdef12.mp4.part", "image-001-abcdef12.png"], Directory.EnumerateFiles(media).Select(Path.GetFileName).Order());
     }
 
     private static void AssertOneClearLine(int code, List<string> lines, string data, string problem)

@@ -85,8 +85,7 @@ public sealed class DiskFaultTests
         var projectId = await PipelineTests.CreateProjectAsync(app);
 
         // Idle pooled connections hold the database open for writing, and a mount with open writers cannot turn read-only.
-        SqliteConnection.ClearAllPools();
-        disk.RemountReadOnly();
+        disk.RemountReadOnly(closeWriters: SqliteConnection.ClearAllPools);
         try
         {
             using var refused = await app.Client.PostAsJsonAsync("/api/v1/projects", new { name = "Read-only", original_text = PipelineTests.Story });

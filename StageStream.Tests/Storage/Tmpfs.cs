@@ -30,7 +30,24 @@ public sealed class Tmpfs : IDisposable
     public static Tmpfs Mount(int megabytes) =>
         TryMount(megabytes, out var refusal) ?? throw new InvalidOperationException($"Cannot mount a tmpfs: {refusal}");
 
-    public void RemountReadOnly() => Check(Run("mount", "-o", "remount,ro", Path), "remount read-only");
+    /// <summary>
+    /// Turns the mount read-only. The kernel refuses while a file on it is open for writing, so it tries for a few
+    /// seconds, calling <paramref name="closeWriters"/> before each try.
+    /// </summary>
+    public void RemountReadOnly(Action? closeWriters = null)
+    {
+        var result = (Code: -1, Output: "");
+        for (var attempt = 0; attempt < 50 && result.Code != 0; attempt++)
+        {
+            if (attempt > 0)
+            {
+                Thread.Sleep(100);
+            }
+            closeWriters?.Invoke();
+            result = Run("mount", "-o", "remount,ro", Path);
+        }
+        Check(result, "remount read-only");
+    }
 
     public void RemountWritable() => Check(Run("mount", "-o", "remount,rw", Path), "remount read-write");
 
