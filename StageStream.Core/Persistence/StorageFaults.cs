@@ -49,7 +49,7 @@ public static class StorageFaults
         IsDiskFull(exception) ? Full
         : Chain(exception).Any(e => e is IOException { HResult: Erofs } || e.Message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase)) ? "it is read-only"
         : Chain(exception).Any(e => e is UnauthorizedAccessException) ? "this user may not write in it"
-        : $"it cannot be written ({exception.GetBaseException().Message})";
+        : $"a write failed ({exception.GetBaseException().Message})";
 
     private static IEnumerable<Exception> Chain(Exception? exception)
     {

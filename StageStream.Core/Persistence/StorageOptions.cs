@@ -73,8 +73,8 @@ public sealed class DataFolder
     /// <summary>
     /// Writes a media file so that it is never seen half-written: <paramref name="write"/> writes the path it is
     /// given (<c>{path}.part</c>), which then replaces <paramref name="path"/> in one rename. If the write fails
-    /// (a full disk, a cancelled run) the partial file is removed; one left by a killed process is swept at the
-    /// next start (<see cref="SweepPartials"/>).
+    /// (a full disk, a cancelled run) the partial file is removed; one left by a killed process is swept when its
+    /// project's next media run starts, or at start-up (<see cref="SweepPartials"/>).
     /// </summary>
     public static async Task WriteAtomicallyAsync(string path, Func<string, Task> write)
     {
