@@ -1,4 +1,12 @@
+using StageStream.Core.Projects;
+
 namespace StageStream.Core.Persistence;
+
+/// <summary>507 (full) or 503 (not writable): the data folder refused a write, and nothing of the request was stored.</summary>
+public sealed class StorageFaultException(bool full, string title, string detail, Exception inner) : ProjectRequestException(title, detail, inner)
+{
+    public bool Full { get; } = full;
+}
 
 /// <summary>The data folder cannot be used: the message names the folder, what is wrong and what to do.</summary>
 public sealed class DataFolderException(string folder, string problem, string remedy)
@@ -44,12 +52,32 @@ public static class StorageFaults
 
     public const string Full = "it is full";
 
+    /// <summary>
+    /// The refusal to report when <paramref name="exception"/> is the data folder failing a write (full, read-only,
+    /// not permitted), naming the folder by its setting's value <paramref name="dataPath"/>; else null.
+    /// </summary>
+    public static StorageFaultException? AsFault(Exception exception, string dataPath) =>
+        exception is StorageFaultException known ? known
+        : IsDiskFull(exception) ? new StorageFaultException(true, "Data folder full",
+            $"The data folder '{dataPath}' (Storage:DataPath) is full, so nothing was stored. " +
+            "Free space on its disk (or move the data folder to a larger disk), then try again.", exception)
+        : IsUnwritable(exception) ? new StorageFaultException(false, "Data folder not writable",
+            $"The data folder '{dataPath}' (Storage:DataPath) cannot be written: {Describe(exception)}, so nothing was stored. " +
+            "Make it writable for the user running StageStream, then try again.", exception)
+        : null;
+
     /// <summary>What a failed write says of the folder, for messages: full, read-only, not permitted, or the error itself.</summary>
     public static string Describe(Exception exception) =>
         IsDiskFull(exception) ? Full
         : Chain(exception).Any(e => e is IOException { HResult: Erofs } || e.Message.Contains("Read-only file system", StringComparison.OrdinalIgnoreCase)) ? "it is read-only"
         : Chain(exception).Any(e => e is UnauthorizedAccessException) ? "this user may not write in it"
         : $"a write failed ({exception.GetBaseException().Message})";
+
+    /// <summary>
+    /// SQLite opens a database it cannot write read-only, and a pooled connection stays so: drops the idle ones,
+    /// so the first request after the folder is fixed opens the database afresh.
+    /// </summary>
+    public static void ForgetReadOnlyConnections() => Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
 
     private static IEnumerable<Exception> Chain(Exception? exception)
     {

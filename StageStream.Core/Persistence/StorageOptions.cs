@@ -153,10 +153,9 @@ public sealed class DataFolder
             File.Delete(probe);
             if (_unwritable)
             {
-                // SQLite opens a database it cannot write read-only, and a pooled connection stays so: now that the
-                // folder takes writes again, the idle ones go, so the next request opens the database afresh.
+                // Writable again: connections opened meanwhile are read-only.
                 _unwritable = false;
-                Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+                StorageFaults.ForgetReadOnlyConnections();
             }
             return null;
         }

@@ -6,6 +6,7 @@ using Microsoft.EntityFrameworkCore;
 using StageStream.Core.Persistence;
 using StageStream.Tests.Foundation;
 using StageStream.Tests.Infrastructure;
+using StageStream.Web.Components.Shared;
 
 namespace StageStream.Tests.Storage;
 
@@ -50,6 +51,12 @@ public sealed class DiskFaultTests
             Assert.Contains("is full, so nothing was stored", problem.GetProperty("detail").GetString());
             Assert.Contains("Free space", problem.GetProperty("detail").GetString());
         }
+
+        // The pages call the same services in process: they get the same refusal to show, not a broken circuit.
+        var pageRefusal = await Assert.ThrowsAsync<StorageFaultException>(() => app.Service<ProjectActions>().CreateAsync("Too much", PipelineTests.Story));
+        Assert.True(pageRefusal.Full);
+        Assert.Contains("is full, so nothing was stored", pageRefusal.Message);
+        await Assert.ThrowsAsync<StorageFaultException>(() => app.Service<ProjectActions>().RunPipelineAsync(projectId, force: true));
 
         using var health = await app.Client.GetAsync("/health");
         Assert.Equal(HttpStatusCode.ServiceUnavailable, health.StatusCode);

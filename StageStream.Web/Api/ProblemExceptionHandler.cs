@@ -13,8 +13,11 @@ public sealed class ProblemExceptionHandler(
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        var fault = StorageFaults.AsFault(exception, storage.Value.DataPath);
         var (status, title, detail) = exception switch
         {
+            // Nothing was stored (SQLite rolls the write back; media are written to .part files first).
+            _ when fault is not null => (fault.Full ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable, fault.Title, fault.Message),
             NotFoundException e => (StatusCodes.Status404NotFound, e.Title, e.Message),
             ConflictException e => (StatusCodes.Status409Conflict, e.Title, e.Message),
             InvalidInputException { TooLarge: true } e => (StatusCodes.Status413PayloadTooLarge, e.Title, e.Message),
@@ -24,20 +27,13 @@ public sealed class ProblemExceptionHandler(
             BadHttpRequestException e when e.StatusCode == StatusCodes.Status413PayloadTooLarge =>
                 (StatusCodes.Status413PayloadTooLarge, "Request too large", e.Message),
             BadHttpRequestException e => (e.StatusCode, "Malformed request", Describe(e)),
-            // Nothing was stored (SQLite rolls the write back; media are written to .part files first).
-            _ when StorageFaults.IsDiskFull(exception) => (StatusCodes.Status507InsufficientStorage, "Data folder full",
-                $"The data folder '{storage.Value.DataPath}' (Storage:DataPath) is full, so nothing was stored. " +
-                "Free space on its disk (or move the data folder to a larger disk), then try again."),
-            _ when StorageFaults.IsUnwritable(exception) => (StatusCodes.Status503ServiceUnavailable, "Data folder not writable",
-                $"The data folder '{storage.Value.DataPath}' (Storage:DataPath) cannot be written: {StorageFaults.Describe(exception)}, so nothing was stored. " +
-                "Make it writable for the user running StageStream, then try again."),
             _ => (StatusCodes.Status500InternalServerError, "Unexpected error", "The server failed to handle the request; the log has the details."),
         };
-        if (status is StatusCodes.Status507InsufficientStorage or StatusCodes.Status503ServiceUnavailable)
+        if (fault is not null)
         {
             // SQLite opens a database it cannot write read-only, and a pooled connection stays so: drop the idle
             // ones, so the first request after the folder is fixed opens it afresh.
-            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            StorageFaults.ForgetReadOnlyConnections();
             logger.LogWarning("{Method} {Path} refused: {Detail} ({Error})", context.Request.Method, context.Request.Path, detail, exception.GetBaseException().Message);
         }
         else if (status >= 500)
