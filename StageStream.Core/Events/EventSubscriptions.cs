@@ -75,29 +75,30 @@ public sealed class EventSubscriptions(EventHub hub, IEventTransport transport) 
         {
             var latest = history.LastOrDefault(e => StreamRules.Selects(e, stage));
             var latestRun = latest is null ? null : StreamRules.RunOf(latest, stage);
-            long from;
+            // Replays the events with an id above this one. Compared as "above", never as "from after + 1",
+            // so a resume from long.MaxValue replays nothing instead of overflowing into everything.
+            long after;
             long startId;
-            if (afterId is { } after)
+            if (afterId is { } resumed)
             {
-                from = after + 1;
-                startId = after;
+                after = startId = resumed;
             }
             else if (latestRun is not null)
             {
-                from = history.First(e => StreamRules.Selects(e, stage) && StreamRules.RunOf(e, stage) == latestRun).Id;
-                startId = from - 1;
+                startId = history.First(e => StreamRules.Selects(e, stage) && StreamRules.RunOf(e, stage) == latestRun).Id - 1;
+                after = startId;
             }
             else
             {
-                from = long.MaxValue;
-                startId = history.Count > 0 ? history[^1].Id : 0;
+                // Nothing selected yet: the stream waits for the next event.
+                after = startId = history.Count > 0 ? history[^1].Id : 0;
             }
 
             var replay = new List<StageEvent>();
             var textBefore = new Dictionary<string, StringBuilder>();
             foreach (var e in history)
             {
-                if (e.Id >= from)
+                if (e.Id > after)
                 {
                     if (StreamRules.Selects(e, stage))
                     {

@@ -63,6 +63,9 @@ public static class EventTypes
     public const string Progress = "progress";
     public const string ItemCompleted = "item_completed";
     public const string Done = "done";
+
+    /// <summary>Follows each stage's <c>done</c>; sent on the all-stages stream only (the origin system's pages rely on it).</summary>
+    public const string StageCompleted = "stage_completed";
     public const string Error = "error";
     public const string PipelineDone = "pipeline_done";
     public const string PipelineError = "pipeline_error";
@@ -70,5 +73,5 @@ public static class EventTypes
 
     /// <summary>Every type a client can receive, for clients and docs.</summary>
     public static IReadOnlyList<string> All { get; } =
-        [Connected, Token, StageUpdate, Progress, ItemCompleted, Done, Error, PipelineDone, PipelineError, StreamEnd];
+        [Connected, Token, StageUpdate, Progress, ItemCompleted, StageCompleted, Done, Error, PipelineDone, PipelineError, StreamEnd];
 }

@@ -9,7 +9,9 @@ namespace StageStream.Core.Events;
 /// </summary>
 public static class StreamRules
 {
-    public static bool Selects(StageEvent e, string? stage) => stage is null || e.Stage == stage;
+    /// <summary><c>stage_completed</c> belongs to the all-stages stream only: a single-stage stream has ended at <c>done</c>.</summary>
+    public static bool Selects(StageEvent e, string? stage) =>
+        stage is null || (e.Stage == stage && e.Type != EventTypes.StageCompleted);
 
     /// <summary>The run a stream follows: the stage run for one stage, the pipeline (or lone stage) run for all.</summary>
     public static string RunOf(StageEvent e, string? stage) => stage is null ? e.RootRunId : e.RunId;
@@ -33,8 +35,14 @@ public static class StreamRules
         }
         return e.Type switch
         {
-            // A stage run on its own (no pipeline) is the all-stages stream's run too, and ends it.
-            _ when e.PipelineRunId is null && e.Stage != StageNames.Pipeline => EndReason(e, e.Stage),
+            // A stage run on its own (no pipeline) is the all-stages stream's run too, and ends it; when it
+            // completes, the end comes after the stage_completed that follows its done.
+            _ when e.PipelineRunId is null && e.Stage != StageNames.Pipeline => e.Type switch
+            {
+                EventTypes.Done => null,
+                EventTypes.StageCompleted => "done",
+                _ => EndReason(e, e.Stage),
+            },
             EventTypes.PipelineDone => "pipeline_done",
             EventTypes.PipelineError => "pipeline_error",
             EventTypes.StageUpdate when e.Stage == StageNames.Pipeline && StageStatuses.Parse(e.Status) == StageStatus.Cancelled => "cancelled",

@@ -45,13 +45,21 @@ public sealed class StageReporter(IEventPublisher publisher, string projectId, S
             Metadata = metadata,
         }, cancellationToken);
 
-    public ValueTask<StageEvent> DoneAsync(StageOutcome outcome, CancellationToken cancellationToken = default) =>
-        publisher.PublishAsync(NewEvent(EventTypes.Done) with
+    /// <summary>
+    /// <c>done</c>, then <c>stage_completed</c> (type, project_id, stage, message, timestamp, as the origin system sent it):
+    /// the origin's pages clear a stage's loading state on the latter. Returns the <c>done</c>.
+    /// </summary>
+    public async ValueTask<StageEvent> DoneAsync(StageOutcome outcome, CancellationToken cancellationToken = default)
+    {
+        var done = await publisher.PublishAsync(NewEvent(EventTypes.Done) with
         {
             FullText = outcome.FullText ?? "",
             Result = outcome.Result,
             Metadata = outcome.Metadata,
         }, cancellationToken);
+        await publisher.PublishAsync(NewEvent(EventTypes.StageCompleted) with { Message = $"Stage {record.Stage} completed" }, cancellationToken);
+        return done;
+    }
 
     public ValueTask<StageEvent> ErrorAsync(string error, CancellationToken cancellationToken = default) =>
         publisher.PublishAsync(NewEvent(EventTypes.Error) with

@@ -57,19 +57,20 @@ public sealed class RedisHealthAndCompatibilityTests
         AssertIncreasingIds(replayed);
         Assert.Equal(EventTypes.Done, replayed[^1].Type);
         Assert.Equal(string.Concat(tokens), replayed.Last(e => e.Type == EventTypes.Token).FullText);
-        Assert.Equal(replayed.Count, await redis.IntegerAsync("XLEN", transport.Keys.Stream(projectId)));
+        // The stream also holds the stage_completed after done, which only the all-stages stream carries.
+        Assert.Equal(replayed.Count + 1, await redis.IntegerAsync("XLEN", transport.Keys.Stream(projectId)));
 
     }
 
     [Fact]
-    public async Task HealthReportsDatabaseRedisSchedulerAndFfmpeg()
+    public async Task HealthReportsDatabaseDataFolderRedisSchedulerAndFfmpeg()
     {
         await using var redis = await RedisServer.StartAsync();
         await using var app = await TestApp.StartAsync(Settings(redis.ConnectionString));
 
         var (status, health) = await HealthAsync(app.Client, "/health");
         Assert.Equal(HttpStatusCode.OK, status);
-        foreach (var name in new[] { "database", "redis", "scheduler", "ffmpeg" })
+        foreach (var name in new[] { "database", "data_folder", "redis", "scheduler", "ffmpeg" })
         {
             var check = Check(health, name);
             Assert.Equal("Healthy", check.GetProperty("status").GetString());
@@ -79,7 +80,7 @@ public sealed class RedisHealthAndCompatibilityTests
         Assert.Equal("Healthy", health.GetProperty("status").GetString());
 
         var ready = (await HealthAsync(app.Client, "/health/ready")).Body;
-        Assert.Equal(["database", "ffmpeg", "redis", "scheduler"], Names(ready));
+        Assert.Equal(["data_folder", "database", "ffmpeg", "redis", "scheduler"], Names(ready));
         var live = (await HealthAsync(app.Client, "/health/live")).Body;
         Assert.Equal(["scheduler", "self"], Names(live));
     }

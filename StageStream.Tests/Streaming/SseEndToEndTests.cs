@@ -99,16 +99,32 @@ public sealed class SseEndToEndTests
         Assert.Equal(("stream_end", "pipeline_done"), (messages[^1].Type, messages[^1].Str("message")));
         Assert.Equal(events[^1].IdNumber, messages[^1].IdNumber);
 
-        // The stream survives each stage's done: the five stages follow each other, each from queued to done.
+        // The stream survives each stage's done: the five stages follow each other, each from queued to done,
+        // and each done is followed at once by the stage_completed the origin system's page waits for.
         var stages = new[] { "rewrite", "storyboard", "image_generation", "camera_movement", "video_generation" };
         Assert.Equal(stages, events.Where(e => e.Type == "done").Select(e => e.Str("stage")));
+        Assert.Equal(stages, events.Where(e => e.Type == "stage_completed").Select(e => e.Str("stage")));
         Assert.Equal(stages, events.Where(e => e.Str("stage") != "pipeline").Select(e => e.Str("stage")).Distinct());
         foreach (var stage in stages)
         {
             var ofStage = events.Where(e => e.Str("stage") == stage).ToList();
             Assert.Equal(("stage_update", "queued"), (ofStage[0].Type, ofStage[0].Str("status")));
-            Assert.Equal("done", ofStage[^1].Type);
+            Assert.Equal(["done", "stage_completed"], ofStage[^2..].Select(e => e.Type));
+            var completed = ofStage[^1].Json;
+            Assert.Equal(events.IndexOf(ofStage[^2]) + 1, events.IndexOf(ofStage[^1]));
+            Assert.Equal(projectId, completed.GetProperty("project_id").GetString());
+            Assert.Equal($"Stage {stage} completed", completed.GetProperty("message").GetString());
+            Assert.True(completed.GetProperty("timestamp").GetDouble() >= ofStage[^2].Json.GetProperty("timestamp").GetDouble());
         }
+
+        // The storyboard's done carries the text its tokens streamed (the origin's page shows it in their place),
+        // and still its short result.
+        var storyboardTokens = events.Where(e => e.Type == "token" && e.Str("stage") == "storyboard").ToList();
+        Assert.NotEmpty(storyboardTokens);
+        var storyboardDone = events.Single(e => e.Type == "done" && e.Str("stage") == "storyboard");
+        Assert.Equal(string.Concat(storyboardTokens.Select(t => t.Str("content"))), storyboardDone.Str("full_text"));
+        Assert.Equal(storyboardTokens[^1].Str("full_text"), storyboardDone.Str("full_text"));
+        Assert.EndsWith(" shots", storyboardDone.Str("result"));
         Assert.Contains(events, e => e.Type == "item_completed" && e.Str("stage") == "image_generation");
 
         var ids = events.Select(e => e.IdNumber).ToList();
@@ -117,6 +133,9 @@ public sealed class SseEndToEndTests
         Assert.True(ids[0] > messages[0].IdNumber);
 
         var project = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
+        Assert.Equal($"{project.GetProperty("shots").GetArrayLength()} shots", storyboardDone.Str("result"));
+        Assert.Equal(project.GetProperty("shots").GetArrayLength(),
+            events.Count(e => e.Type == "item_completed" && e.Str("stage") == "storyboard"));
         var rewriteTokens = events.Where(e => e.Type == "token" && e.Str("stage") == "rewrite").ToList();
         Assert.Equal(project.GetProperty("rewritten_text").GetString(), rewriteTokens[^1].Str("full_text")!.Trim());
 

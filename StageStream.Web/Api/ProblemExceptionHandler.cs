@@ -1,17 +1,23 @@
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.Mvc;
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
+using StageStream.Core.Persistence;
 using StageStream.Core.Projects;
 
 namespace StageStream.Web.Api;
 
 /// <summary>The one place exceptions become HTTP answers: domain refusals and unreadable requests are 4xx problem+json.</summary>
-public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
+public sealed class ProblemExceptionHandler(
+    IProblemDetailsService problems, IOptions<StorageOptions> storage, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        var fault = StorageFaults.AsFault(exception, storage.Value.DataPath);
         var (status, title, detail) = exception switch
         {
+            // Nothing was stored (SQLite rolls the write back; media are written to .part files first).
+            _ when fault is not null => (fault.Full ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable, fault.Title, fault.Message),
             NotFoundException e => (StatusCodes.Status404NotFound, e.Title, e.Message),
             ConflictException e => (StatusCodes.Status409Conflict, e.Title, e.Message),
             InvalidInputException { TooLarge: true } e => (StatusCodes.Status413PayloadTooLarge, e.Title, e.Message),
@@ -23,7 +29,14 @@ public sealed class ProblemExceptionHandler(IProblemDetailsService problems, ILo
             BadHttpRequestException e => (e.StatusCode, "Malformed request", Describe(e)),
             _ => (StatusCodes.Status500InternalServerError, "Unexpected error", "The server failed to handle the request; the log has the details."),
         };
-        if (status >= 500)
+        if (fault is not null)
+        {
+            // SQLite opens a database it cannot write read-only, and a pooled connection stays so: drop the idle
+            // ones, so the first request after the folder is fixed opens it afresh.
+            StorageFaults.ForgetReadOnlyConnections();
+            logger.LogWarning("{Method} {Path} refused: {Detail} ({Error})", context.Request.Method, context.Request.Path, detail, exception.GetBaseException().Message);
+        }
+        else if (status >= 500)
         {
             logger.LogError(exception, "Unhandled exception for {Method} {Path}", context.Request.Method, context.Request.Path);
         }

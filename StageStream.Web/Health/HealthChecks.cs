@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using Microsoft.Extensions.Options;
 using Quartz;
 using StageStream.Core.Persistence;
 
@@ -16,13 +17,40 @@ public sealed class DatabaseHealthCheck(StageStreamDbContext db, DataFolder data
         {
             var projects = await db.Projects.CountAsync(cancellationToken);
             return HealthCheckResult.Healthy(
-                $"SQLite database {data.DatabasePath} answered in {watch.Elapsed.TotalMilliseconds:0} ms.",
+                $"The SQLite database {Path.GetFileName(data.DatabasePath)} in the data folder answered in {watch.Elapsed.TotalMilliseconds:0} ms.",
                 new Dictionary<string, object> { ["projects"] = projects });
         }
         catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
         {
-            return HealthCheckResult.Unhealthy($"The SQLite database {data.DatabasePath} cannot be read: {ex.Message}", ex);
+            return HealthCheckResult.Unhealthy($"The SQLite database {Path.GetFileName(data.DatabasePath)} in the data folder cannot be read: {ex.Message}", ex);
         }
+    }
+}
+
+/// <summary>
+/// The data folder takes writes and has at least <c>Storage:MinFreeMegabytes</c> free. Described by its setting,
+/// not its absolute path, since /health answers anyone.
+/// </summary>
+public sealed class DataFolderHealthCheck(DataFolder data, IOptions<StorageOptions> options) : IHealthCheck
+{
+    private const long Megabyte = 1024 * 1024;
+
+    public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+    {
+        var minimum = options.Value.MinFreeMegabytes;
+        if (data.WriteProblem() is { } problem)
+        {
+            return Task.FromResult(HealthCheckResult.Unhealthy(
+                $"The data folder (Storage:DataPath) cannot be written: {problem}. " +
+                (problem == StorageFaults.Full ? "Free space on its disk." : "Make it writable for the user running StageStream.")));
+        }
+        var free = data.FreeBytes / Megabyte;
+        var facts = new Dictionary<string, object> { ["free_mb"] = free, ["min_free_mb"] = minimum };
+        return Task.FromResult(free < minimum
+            ? HealthCheckResult.Unhealthy(
+                $"The data folder (Storage:DataPath) has {free} MB free, below Storage:MinFreeMegabytes ({minimum} MB): free space on its disk before writes fail.",
+                data: facts)
+            : HealthCheckResult.Healthy($"The data folder (Storage:DataPath) is writable and has {free} MB free.", facts));
     }
 }
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 namespace StageStream.Web.Health;
 
 /// <summary>
-/// <c>/health</c> and <c>/health/ready</c>: the database, Redis (when configured), the Quartz scheduler and
+/// <c>/health</c> and <c>/health/ready</c>: the database, the data folder (writable, free space), Redis (when configured), the Quartz scheduler and
 /// ffmpeg. <c>/health/live</c>: only what a restart would fix (the process answers, the scheduler runs), so an
 /// outage of a shared dependency never restarts every instance at once.
 /// </summary>
@@ -18,6 +18,7 @@ public static class HealthExtensions
         builder.Services.AddHealthChecks()
             .AddCheck("self", () => HealthCheckResult.Healthy("The process is serving requests."), tags: [Live])
             .AddCheck<DatabaseHealthCheck>("database", tags: [Ready])
+            .AddCheck<DataFolderHealthCheck>("data_folder", tags: [Ready])
             .AddCheck<SchedulerHealthCheck>("scheduler", tags: [Ready, Live])
             .AddCheck<FfmpegHealthCheck>("ffmpeg", tags: [Ready]);
     }

@@ -68,9 +68,13 @@ public static class PipelineHostingExtensions
         return port > 0 ? $"StageStream@{Environment.MachineName}:{port}" : $"StageStream@{Environment.MachineName}/{Guid.NewGuid():N}";
     }
 
-    /// <summary>Applies migrations and turns on WAL. Runs before the app serves.</summary>
+    /// <summary>
+    /// Checks the data folder (throwing <see cref="DataFolderException"/>), applies migrations and turns on WAL.
+    /// Runs before the app serves.
+    /// </summary>
     public static async Task PrepareAsync(this WebApplication app, CancellationToken cancellationToken = default)
     {
+        app.Services.GetRequiredService<DataFolder>().PrepareForStart();
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
         await db.Database.MigrateAsync(cancellationToken);

@@ -155,7 +155,7 @@ public sealed class EventStreamResponder(
         if (!long.TryParse(raw.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
         {
             throw new InvalidInputException("Invalid Last-Event-ID",
-                $"'{Truncate(raw)}' is not an event id: give the id of the last message received (a whole number), or none to start from the latest run.");
+                $"'{Truncate(raw)}' is not an event id: give the id of the last message received (a whole number from 0 to {long.MaxValue}), or none to start from the latest run.");
         }
         return id;
     }

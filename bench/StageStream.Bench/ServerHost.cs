@@ -139,7 +139,7 @@ public sealed class ServerHost : IAsyncDisposable
     }
 
     /// <summary>The Web build next to this repo's sources: same configuration as the bench first.</summary>
-    private static string FindServerDll()
+    public static string FindServerDll()
     {
         var own = typeof(ServerHost).Assembly.GetCustomAttribute<AssemblyConfigurationAttribute>()?.Configuration ?? "Release";
         var configurations = new[] { own, "Release", "Debug" }.Distinct();

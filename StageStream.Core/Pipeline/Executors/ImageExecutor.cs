@@ -22,7 +22,7 @@ public sealed class ImageExecutor(ProviderRegistry providers) : IStageExecutor
                     context.Options.Width, context.Options.Height),
                 cancellationToken);
             var path = context.NewMediaPath("image", shot.Sequence, "png");
-            await File.WriteAllBytesAsync(path, png, cancellationToken);
+            await DataFolder.WriteAtomicallyAsync(path, part => File.WriteAllBytesAsync(part, png, cancellationToken));
             context.Data.Delete(shot.ImagePath);
             shot.ImagePath = context.Data.ToRelative(path);
             shot.ImageProvider = provider.Name;

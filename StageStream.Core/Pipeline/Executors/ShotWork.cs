@@ -15,6 +15,8 @@ internal static class ShotWork
     public static async Task<int> RunAsync(
         StageContext context, string itemType, Func<Shot, bool> needsWork, Func<Shot, Task<JsonObject>> work, CancellationToken cancellationToken)
     {
+        // Half-written media of an interrupted run of this project are of no use to anyone.
+        context.Data.SweepPartials(context.Project.Id);
         var shots = context.Project.ShotsInOrder.Where(s => context.Force || needsWork(s)).ToList();
         var failed = new List<int>();
         string? firstError = null;

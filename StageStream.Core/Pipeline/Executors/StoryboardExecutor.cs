@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json.Nodes;
 using StageStream.Core.Projects;
 using StageStream.Core.Providers;
@@ -13,9 +14,15 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
     {
         var provider = providers.For<IStoryboardProvider>(Stage);
         context.Record.Provider = provider.Name;
+        // done.full_text is the text the tokens streamed, as for any text stage: the origin's page shows it in their place.
+        var streamed = new StringBuilder();
         var drafts = await provider.PlanAsync(
             context.Project.RewrittenText!,
-            async token => await context.Report.TokenAsync(token, cancellationToken),
+            async token =>
+            {
+                streamed.Append(token);
+                await context.Report.TokenAsync(token, cancellationToken);
+            },
             cancellationToken);
         if (drafts.Count == 0)
         {
@@ -65,6 +72,6 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
                 ["duration"] = shot.DurationSeconds,
             }, cancellationToken);
         }
-        return new StageOutcome(Result: $"{sequence} shots", Metadata: new JsonObject { ["shot_count"] = sequence });
+        return new StageOutcome(FullText: streamed.ToString(), Result: $"{sequence} shots", Metadata: new JsonObject { ["shot_count"] = sequence });
     }
 }

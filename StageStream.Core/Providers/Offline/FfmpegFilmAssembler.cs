@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Options;
+using StageStream.Core.Persistence;
 
 namespace StageStream.Core.Providers.Offline;
 
@@ -33,28 +34,28 @@ public sealed class FfmpegFilmAssembler(Ffmpeg ffmpeg, IOptions<OfflineOptions> 
             && c.FrameRate == first.FrameRate);
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(outputPath))!);
-        var part = outputPath + ".part";
         // Outside the served media folder: the list names the server's absolute paths.
         var list = Path.Combine(Path.GetTempPath(), $"stagestream-{Guid.NewGuid():N}.concat.txt");
         try
         {
-            if (uniform)
+            await DataFolder.WriteAtomicallyAsync(outputPath, async part =>
             {
-                await File.WriteAllTextAsync(list, ConcatList(clipPaths), new UTF8Encoding(false), cancellationToken);
-                await ffmpeg.RunFfmpegAsync(
-                    ["-f", "concat", "-safe", "0", "-i", list, "-map", "0:v", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", part],
-                    cancellationToken);
-            }
-            else
-            {
-                logger.LogInformation("Clips differ in codec, size or rate; re-encoding {Count} clips into one film", clipPaths.Count);
-                await ffmpeg.RunFfmpegAsync(ReencodeArguments(clipPaths, first, part, options.Value.X264Preset), cancellationToken);
-            }
-            File.Move(part, outputPath, overwrite: true);
+                if (uniform)
+                {
+                    await File.WriteAllTextAsync(list, ConcatList(clipPaths), new UTF8Encoding(false), cancellationToken);
+                    await ffmpeg.RunFfmpegAsync(
+                        ["-f", "concat", "-safe", "0", "-i", list, "-map", "0:v", "-c", "copy", "-movflags", "+faststart", "-f", "mp4", part],
+                        cancellationToken);
+                }
+                else
+                {
+                    logger.LogInformation("Clips differ in codec, size or rate; re-encoding {Count} clips into one film", clipPaths.Count);
+                    await ffmpeg.RunFfmpegAsync(ReencodeArguments(clipPaths, first, part, options.Value.X264Preset), cancellationToken);
+                }
+            });
         }
         finally
         {
-            File.Delete(part);
             File.Delete(list);
         }
     }

@@ -1,5 +1,6 @@
 using System.Globalization;
 using Microsoft.Extensions.Options;
+using StageStream.Core.Persistence;
 using StageStream.Core.Projects;
 
 namespace StageStream.Core.Providers.Offline;
@@ -32,16 +33,8 @@ public sealed class FfmpegVideoProvider(Ffmpeg ffmpeg, IOptions<OfflineOptions> 
         }
         progress.Report(0);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(request.OutputPath))!);
-        var part = request.OutputPath + ".part";
-        try
-        {
-            await ffmpeg.RunFfmpegAsync(Arguments(request, part, options.Value.X264Preset), cancellationToken);
-            File.Move(part, request.OutputPath, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(part);
-        }
+        await DataFolder.WriteAtomicallyAsync(request.OutputPath,
+            part => ffmpeg.RunFfmpegAsync(Arguments(request, part, options.Value.X264Preset), cancellationToken));
         progress.Report(100);
     }
 

@@ -1,5 +1,6 @@
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
+using StageStream.Core.Persistence;
 
 namespace StageStream.Core.Providers.OpenAI;
 
@@ -61,19 +62,11 @@ public static class OpenAIHttp
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, url);
         using var response = await SendAsync(http, request, HttpCompletionOption.ResponseHeadersRead, context, cancellationToken, download: true);
-        var partial = path + ".part";
-        try
+        await DataFolder.WriteAtomicallyAsync(path, async partial =>
         {
-            await using (var file = File.Create(partial))
-            {
-                await response.Content.CopyToAsync(file, cancellationToken);
-            }
-            File.Move(partial, path, overwrite: true);
-        }
-        finally
-        {
-            File.Delete(partial);
-        }
+            await using var file = File.Create(partial);
+            await response.Content.CopyToAsync(file, cancellationToken);
+        });
     }
 
     public static async Task<byte[]> DownloadBytesAsync(HttpClient http, Uri url, ErrorContext context, CancellationToken cancellationToken)

@@ -3,6 +3,7 @@ using System.Net.Http.Headers;
 using System.Net.Http.Json;
 using System.Text.Json.Nodes;
 using Microsoft.Extensions.Logging;
+using StageStream.Core.Persistence;
 using StageStream.Core.Projects;
 
 namespace StageStream.Core.Providers.OpenAI;
@@ -86,19 +87,11 @@ public sealed class OpenAIVideoProvider(OpenAIEndpoint endpoint, TimeProvider cl
                 // The content endpoint is the vendor's own API, so it takes the key.
                 using var message = new HttpRequestMessage(HttpMethod.Get, new Uri(context.BaseUri, $"videos/{Uri.EscapeDataString(id)}/content"));
                 using var response = await OpenAIHttp.SendAsync(http, message, HttpCompletionOption.ResponseHeadersRead, context, token);
-                var partial = request.OutputPath + ".part";
-                try
+                await DataFolder.WriteAtomicallyAsync(request.OutputPath, async partial =>
                 {
-                    await using (var file = File.Create(partial))
-                    {
-                        await response.Content.CopyToAsync(file, token);
-                    }
-                    File.Move(partial, request.OutputPath, overwrite: true);
-                }
-                finally
-                {
-                    File.Delete(partial);
-                }
+                    await using var file = File.Create(partial);
+                    await response.Content.CopyToAsync(file, token);
+                });
             }
             logger.LogInformation("Video job {JobId} downloaded to {Path}", id, request.OutputPath);
         }

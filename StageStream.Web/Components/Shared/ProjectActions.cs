@@ -1,3 +1,5 @@
+using Microsoft.Extensions.Options;
+using StageStream.Core.Persistence;
 using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 using StageStream.Web.Api;
@@ -10,7 +12,7 @@ namespace StageStream.Web.Components.Shared;
 /// that long would serve stale tracked entities and could be used by two events at once.
 /// Results are the API's DTOs, immutable snapshots the pages can render from any thread.
 /// </summary>
-public sealed class ProjectActions(IServiceScopeFactory scopes)
+public sealed class ProjectActions(IServiceScopeFactory scopes, IOptions<StorageOptions> storage)
 {
     public Task<List<ProjectSummaryDto>> ListAsync(CancellationToken cancellationToken = default) =>
         WithProjects(async projects => (await projects.ListAsync(cancellationToken)).Select(p => p.ToSummary()).ToList());
@@ -24,30 +26,38 @@ public sealed class ProjectActions(IServiceScopeFactory scopes)
     public Task<ShotDto> EditShotAsync(string id, int sequence, string? narration, string? visualPrompt, CancellationToken cancellationToken = default) =>
         WithProjects(async projects => (await projects.EditShotAsync(id, sequence, narration, visualPrompt, cancellationToken)).ToDto());
 
-    public async Task RunStageAsync(string id, string stage, bool force, CancellationToken cancellationToken = default)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var project = await scope.ServiceProvider.GetRequiredService<ProjectService>().GetAsync(id, cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<PipelineService>().StartStageAsync(project, stage, force, cancellationToken);
-    }
+    public Task RunStageAsync(string id, string stage, bool force, CancellationToken cancellationToken = default) =>
+        WithPipeline(id, (pipeline, project) => pipeline.StartStageAsync(project, stage, force, cancellationToken), cancellationToken);
 
-    public async Task RunPipelineAsync(string id, bool force, CancellationToken cancellationToken = default)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var project = await scope.ServiceProvider.GetRequiredService<ProjectService>().GetAsync(id, cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<PipelineService>().StartPipelineAsync(project, force, cancellationToken);
-    }
+    public Task RunPipelineAsync(string id, bool force, CancellationToken cancellationToken = default) =>
+        WithPipeline(id, (pipeline, project) => pipeline.StartPipelineAsync(project, force, cancellationToken), cancellationToken);
 
-    public async Task CancelAsync(string id, CancellationToken cancellationToken = default)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var project = await scope.ServiceProvider.GetRequiredService<ProjectService>().GetAsync(id, cancellationToken);
-        await scope.ServiceProvider.GetRequiredService<PipelineService>().CancelAsync(project, cancellationToken);
-    }
+    public Task CancelAsync(string id, CancellationToken cancellationToken = default) =>
+        WithPipeline(id, (pipeline, project) => pipeline.CancelAsync(project, cancellationToken), cancellationToken);
 
-    private async Task<T> WithProjects<T>(Func<ProjectService, Task<T>> work)
+    private Task WithPipeline(string id, Func<PipelineService, Project, Task> work, CancellationToken cancellationToken) =>
+        InScope(async services =>
+        {
+            var project = await services.GetRequiredService<ProjectService>().GetAsync(id, cancellationToken);
+            await work(services.GetRequiredService<PipelineService>(), project);
+            return true;
+        });
+
+    private Task<T> WithProjects<T>(Func<ProjectService, Task<T>> work) =>
+        InScope(services => work(services.GetRequiredService<ProjectService>()));
+
+    /// <summary>A full or unwritable data folder becomes a <see cref="StorageFaultException"/>, which the pages show like any refusal.</summary>
+    private async Task<T> InScope<T>(Func<IServiceProvider, Task<T>> work)
     {
         await using var scope = scopes.CreateAsyncScope();
-        return await work(scope.ServiceProvider.GetRequiredService<ProjectService>());
+        try
+        {
+            return await work(scope.ServiceProvider);
+        }
+        catch (Exception e) when (e is not ProjectRequestException && StorageFaults.AsFault(e, storage.Value.DataPath) is { } fault)
+        {
+            StorageFaults.ForgetReadOnlyConnections();
+            throw fault;
+        }
     }
 }

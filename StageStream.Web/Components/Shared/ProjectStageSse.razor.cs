@@ -283,7 +283,7 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
         "stage_update" => Color.Info,
         "progress" => Color.Primary,
         "item_completed" => Color.Secondary,
-        "done" or "pipeline_done" => Color.Success,
+        "done" or "stage_completed" or "pipeline_done" => Color.Success,
         "error" or "pipeline_error" => Color.Error,
         "stream_end" => Color.Dark,
         _ => Color.Warning,
