@@ -49,7 +49,8 @@ public sealed class RestartTests : IDisposable
         }
 
         await using var second = await TestApp.StartAsync(dataPath: _data);
-        var project = await second.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
+        // The start-up gives the stage, which has no job, one; the job finds its attempts used up.
+        var project = await WaitForAsync(second, projectId, p => p.GetProperty("stages")[0].GetProperty("status").GetString() != "processing", TimeSpan.FromSeconds(30));
 
         var rewriteStage = project.GetProperty("stages")[0];
         Assert.Equal("failed", rewriteStage.GetProperty("status").GetString());

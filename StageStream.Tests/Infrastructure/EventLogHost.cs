@@ -59,20 +59,3 @@ public sealed class EventLogHost : IAsyncDisposable
 
     public ValueTask DisposeAsync() => _services.DisposeAsync();
 }
-
-/// <summary>A temp folder for one test, deleted at the end.</summary>
-public sealed class TempFolder : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("stagestream-log-").FullName;
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
-}

@@ -20,7 +20,7 @@ public sealed class RedisHealthAndCompatibilityTests
     public async Task AppStartsWithRedisUnreachableSaysSoOnHealthAndWritesItsEventsWhenRedisArrives()
     {
         var port = RedisServer.FreePort();
-        using var data = new TempDataFolder();
+        using var data = new TempFolder();
         var tokens = Tokens(120);
         await using var app = await StartInstanceAsync(RedisServer.ConnectionStringFor(port), data.Path, tokens, TimeSpan.Zero);
 

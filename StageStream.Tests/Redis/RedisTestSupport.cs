@@ -125,27 +125,6 @@ internal static class RedisTestSupport
             await Task.Delay(100);
         }
     }
-
-}
-
-/// <summary>A temporary data folder, deleted when disposed.</summary>
-internal sealed class TempDataFolder : IDisposable
-{
-    public string Path { get; } = Directory.CreateTempSubdirectory("stagestream-redis-data-").FullName;
-
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(Path, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-        catch (UnauthorizedAccessException)
-        {
-        }
-    }
 }
 
 /// <summary>
@@ -158,7 +137,7 @@ internal sealed class RedisTestBed : IAsyncDisposable
 
     public RedisServer Redis { get; }
 
-    public TempDataFolder Data { get; } = new();
+    public TempFolder Data { get; } = new();
 
     public static async Task<RedisTestBed> StartAsync(bool appendOnly = false) => new(await RedisServer.StartAsync(appendOnly: appendOnly));
 
