@@ -47,7 +47,7 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
 
     /// <summary>
     /// Assigns the event its id, queues it for the next group commit and completes once it is stored (the
-    /// writer hands it to the hub right after, on its own thread). A failure to store it (a full disk, a broken database) is thrown from here.
+    /// writer hands it to the hub right after). A failure to store it (a full disk, a broken database) is thrown from here.
     /// Once the project's last id is known (after its first append or read here), the id is given before
     /// this method first yields, so appends started one after another get ids in that order even unawaited.
     /// </summary>
@@ -59,6 +59,7 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
         {
             var log = await ReadyLogAsync(stageEvent.ProjectId, cancellationToken);
             PendingAppend append;
+            bool lead;
             lock (log.Gate)
             {
                 if (log.Retired)
@@ -69,13 +70,18 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
                 var appended = stageEvent with { Id = EventIds.Next(log.LastId, now) };
                 append = new PendingAppend(appended, StoredEvent.From(appended, payload), log);
                 // Queued under the lock: the writer's queue holds each project's events in id order.
-                if (!_writer.TryEnqueue(append))
+                if (!_writer.TryEnqueue(append, out lead))
                 {
                     throw new ObjectDisposedException(nameof(DatabaseEventTransport), "The event log is shutting down.");
                 }
                 log.LastId = appended.Id;
                 log.InFlight++;
                 log.LastUsed = now.ToUnixTimeMilliseconds() / 1000.0;
+            }
+            if (lead)
+            {
+                // The writer was idle: this caller commits its event (and whatever queued with it) itself.
+                await _writer.DrainAsync(append);
             }
             // Stored once queued: the caller's token cannot take it back, so it is not used for the wait.
             return await append.Task;
@@ -160,9 +166,8 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
                     log.Delivered = e.Id;
                     log.LastAppended = e.Timestamp;
                     log.Cache?.Add(e, _cutoff);
-                    // The publisher resumes (on the pool) ahead of the subscribers' wake-ups that the hub
-                    // queues next, so a project with many subscribers does not slow its publisher down;
-                    // a read it makes next already finds its event.
+                    // Completed before the fan-out: a waiting publisher resumes (on the pool) ahead of the
+                    // subscribers' wake-ups that the hub queues next, and a read it makes finds its event.
                     append.TrySetResult(e);
                     _hub.Deliver(e);
                 }
