@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StageStream.Core.Events;
+using StageStream.Core.Narration;
 using StageStream.Core.Pipeline.Executors;
 using StageStream.Core.Projects;
 using StageStream.Core.Providers;
@@ -14,6 +15,7 @@ public static class PipelineServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<NarrationOptions>().BindConfiguration(NarrationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddStageEvents();
         ProviderRegistry.Configure(services);
         services.AddSingleton<RunningStages>();
@@ -21,6 +23,7 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<ServerIdentity>();
         services.AddScoped<RunOwnership>();
         services.AddScoped<ProjectService>();
+        services.AddScoped<MusicUpload>();
         services.AddScoped<PipelineService>();
         services.AddScoped<StageRunner>();
         services.AddScoped<IStageExecutor, RewriteExecutor>();

@@ -15,6 +15,7 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
         context.Record.Provider = provider.Name;
         var drafts = await provider.PlanAsync(
             context.Project.RewrittenText!,
+            new StoryboardTarget(context.Project.TargetSeconds, context.Project.TargetShots),
             async token => await context.Report.TokenAsync(token, cancellationToken),
             cancellationToken);
         if (drafts.Count == 0)
@@ -25,12 +26,14 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
         var project = context.Project;
         foreach (var old in project.Shots.ToList())
         {
-            context.Data.Delete(old.ImagePath, old.ClipPath);
+            context.Data.Delete(old.ImagePath, old.ClipPath, old.VoicePath);
         }
         context.Db.Shots.RemoveRange(project.Shots);
         project.Shots.Clear();
-        context.Data.Delete(project.FinalVideoPath);
+        context.Data.Delete(project.FinalVideoPath, project.SubtitlesSrtPath, project.SubtitlesVttPath);
         project.FinalVideoPath = null;
+        project.SubtitlesSrtPath = null;
+        project.SubtitlesVttPath = null;
         // The later stages' outputs belonged to the old shots.
         foreach (var later in project.Stages.Where(s => StageNames.IndexOf(s.Stage) > StageNames.IndexOf(Stage) && !s.IsActive))
         {

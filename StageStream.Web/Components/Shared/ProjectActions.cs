@@ -18,8 +18,8 @@ public sealed class ProjectActions(IServiceScopeFactory scopes)
     public Task<ProjectDto> GetAsync(string id, CancellationToken cancellationToken = default) =>
         WithProjects(async projects => (await projects.GetAsync(id, cancellationToken)).ToDto());
 
-    public Task<ProjectDto> CreateAsync(string? name, string? originalText, CancellationToken cancellationToken = default) =>
-        WithProjects(async projects => (await projects.CreateAsync(name, originalText, cancellationToken)).ToDto());
+    public Task<ProjectDto> CreateAsync(string? name, string? originalText, FilmSettings? settings = null, CancellationToken cancellationToken = default) =>
+        WithProjects(async projects => (await projects.CreateAsync(name, originalText, settings ?? FilmSettings.None, cancellationToken)).ToDto());
 
     public Task<ShotDto> EditShotAsync(string id, int sequence, string? narration, string? visualPrompt, CancellationToken cancellationToken = default) =>
         WithProjects(async projects => (await projects.EditShotAsync(id, sequence, narration, visualPrompt, cancellationToken)).ToDto());
