@@ -80,8 +80,10 @@ public sealed record FilmShot(string ClipPath, double DurationSeconds, string? V
 
 /// <param name="SubtitlesPath">A SubRip file: the film's soft subtitle track, and what is burned in when <paramref name="BurnSubtitles"/>.</param>
 /// <param name="MusicPath">A background track, looped or faded to the film's length and ducked under the narration.</param>
+/// <param name="ClipsAlike">The clips are known to share codec, size and rate (all from the offline provider), so they need no probing.</param>
 public sealed record FilmRequest(
-    IReadOnlyList<FilmShot> Shots, string OutputPath, string? SubtitlesPath, bool BurnSubtitles, string? MusicPath, string? SubtitleLanguage = null);
+    IReadOnlyList<FilmShot> Shots, string OutputPath, string? SubtitlesPath, bool BurnSubtitles, string? MusicPath, string? SubtitleLanguage = null,
+    bool ClipsAlike = false);
 
 /// <summary>Joins the clips into the final film with its narration, music and subtitles; always local (ffmpeg).</summary>
 public interface IFilmAssembler

@@ -74,7 +74,8 @@ public sealed class VideoExecutor(ProviderRegistry providers, IFilmAssembler ass
                 s.VoicePath is null ? null : context.Data.ToFull(s.VoicePath), settings.LeadSeconds)).ToList(),
             film, cues.Count > 0 ? srt : null, project.BurnSubtitles,
             project.MusicPath is null ? null : context.Data.ToFull(project.MusicPath),
-            Subtitles.LanguageOf(shots.Select(s => s.Narration))), cancellationToken);
+            Subtitles.LanguageOf(shots.Select(s => s.Narration)),
+            ClipsAlike: shots.All(s => s.ClipProvider == OfflineProvider.Name)), cancellationToken);
         context.Data.Delete(project.FinalVideoPath, project.SubtitlesSrtPath, project.SubtitlesVttPath);
         project.FinalVideoPath = context.Data.ToRelative(film);
         project.SubtitlesSrtPath = context.Data.ToRelative(srt);

@@ -29,8 +29,9 @@ public sealed class FfmpegFilmAssembler(
         {
             throw new ProviderException($"Clips or voices are missing: {string.Join(", ", missing)}; run video generation for those shots again.");
         }
+        // An ffprobe process per clip costs more than a short clip's audio; clips known alike are not probed.
         var clips = new List<MediaInfo>();
-        foreach (var shot in request.Shots)
+        foreach (var shot in request.ClipsAlike ? request.Shots.Take(1) : request.Shots)
         {
             clips.Add(await ffmpeg.ProbeAsync(shot.ClipPath, cancellationToken));
         }

@@ -36,7 +36,7 @@ public sealed class FfmpegVideoProvider(Ffmpeg ffmpeg, IOptions<OfflineOptions> 
         var part = request.OutputPath + ".part";
         try
         {
-            await ffmpeg.RunFfmpegAsync(Arguments(request, part, options.Value.X264Preset), cancellationToken);
+            await ffmpeg.RunFfmpegAsync(Arguments(request, part, options.Value.X264Preset, options.Value.X264Threads), cancellationToken);
             File.Move(part, request.OutputPath, overwrite: true);
         }
         finally
@@ -49,7 +49,7 @@ public sealed class FfmpegVideoProvider(Ffmpeg ffmpeg, IOptions<OfflineOptions> 
     public static int FrameCount(double durationSeconds) =>
         Math.Max(1, (int)Math.Round(durationSeconds * FramesPerSecond, MidpointRounding.AwayFromZero));
 
-    internal static IReadOnlyList<string> Arguments(ClipRequest request, string output, string preset)
+    internal static IReadOnlyList<string> Arguments(ClipRequest request, string output, string preset, int threads = 0)
     {
         // yuv420p needs even sizes.
         var width = request.Width / 2 * 2;
@@ -75,7 +75,7 @@ public sealed class FfmpegVideoProvider(Ffmpeg ffmpeg, IOptions<OfflineOptions> 
             "-i", request.ImagePath,
             "-vf", filter + ",setsar=1",
             "-frames:v", frames.ToString(CultureInfo.InvariantCulture),
-            "-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p", "-r", fps,
+            "-c:v", "libx264", "-preset", preset, "-threads", threads.ToString(CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p", "-r", fps,
             "-movflags", "+faststart", "-an", "-f", "mp4", output,
         ];
     }

@@ -37,6 +37,13 @@ public sealed class OfflineOptions
     /// <summary>Draw a small "offline" mark in the corner of the offline frames.</summary>
     public bool MarkFrames { get; set; }
 
+    /// <summary>
+    /// x264 threads per clip; 0 = x264's choice. Clips are made several at once (Pipeline:ShotConcurrency), so one
+    /// thread each keeps the cores busy with the least overhead.
+    /// </summary>
+    [Range(0, 64)]
+    public int X264Threads { get; set; } = 1;
+
     /// <summary>Directories searched (recursively) for font files; empty = the usual system font folders.</summary>
     public string[] FontDirectories { get; set; } = [];
 }
