@@ -24,6 +24,8 @@ public static class PipelineServiceCollectionExtensions
         services.AddScoped<RunOwnership>();
         services.AddScoped<ProjectService>();
         services.AddScoped<MusicUpload>();
+        // MusicUpload checks uploads with ffprobe, whichever providers the host adds.
+        services.TryAddSingleton<Providers.Offline.Ffmpeg>();
         services.AddScoped<PipelineService>();
         services.AddScoped<StageRunner>();
         services.AddScoped<IStageExecutor, RewriteExecutor>();

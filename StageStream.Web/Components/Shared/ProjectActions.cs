@@ -24,6 +24,17 @@ public sealed class ProjectActions(IServiceScopeFactory scopes)
     public Task<ShotDto> EditShotAsync(string id, int sequence, string? narration, string? visualPrompt, CancellationToken cancellationToken = default) =>
         WithProjects(async projects => (await projects.EditShotAsync(id, sequence, narration, visualPrompt, cancellationToken)).ToDto());
 
+    /// <summary>Stores an uploaded background track (checked to be audio) as the project's music; null content removes it.</summary>
+    public async Task<ProjectDto> SetMusicAsync(string id, Stream? content, string? fileName, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var projects = scope.ServiceProvider.GetRequiredService<ProjectService>();
+        await projects.GetAsync(id, cancellationToken);
+        var path = content is null ? null
+            : await scope.ServiceProvider.GetRequiredService<StageStream.Core.Narration.MusicUpload>().SaveAsync(id, content, fileName, cancellationToken);
+        return (await projects.SetMusicAsync(id, path, cancellationToken)).ToDto();
+    }
+
     public async Task RunStageAsync(string id, string stage, bool force, CancellationToken cancellationToken = default)
     {
         await using var scope = scopes.CreateAsyncScope();

@@ -143,6 +143,10 @@ public sealed class UiText
         ["Images.None"] = "No images yet.",
         ["Video.Final"] = "Final film",
         ["Video.Subtitles"] = "Subtitles",
+        ["Video.Music"] = "Background music",
+        ["Video.MusicNone"] = "none (mp3, m4a, wav or ogg; it ducks under the narration)",
+        ["Video.MusicRemove"] = "Remove",
+        ["Video.MusicSaved"] = "Music saved; the film is made again on the next run.",
         ["Video.NoFinal"] = "No film yet.",
 
         ["Rewrite.Title"] = "Rewriting the story…",
@@ -306,6 +310,10 @@ public sealed class UiText
         ["Images.None"] = "还没有图片。",
         ["Video.Final"] = "最终影片",
         ["Video.Subtitles"] = "字幕",
+        ["Video.Music"] = "背景音乐",
+        ["Video.MusicNone"] = "无（mp3、m4a、wav 或 ogg；旁白响起时自动压低）",
+        ["Video.MusicRemove"] = "移除",
+        ["Video.MusicSaved"] = "音乐已保存，下次运行时会重新合成影片。",
         ["Video.NoFinal"] = "还没有影片。",
 
         ["Rewrite.Title"] = "文案改写中...",
