@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. Installs what the tests need and the machine lacks (as root, via apt-get):
-# redis-server, ffmpeg, chromium, fonts-noto-cjk. Then builds and runs every test project.
+# redis-server, ffmpeg, espeak-ng, chromium, fonts-noto-cjk. Then builds and runs every test project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
+command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
 if [ ${#missing[@]} -gt 0 ]; then

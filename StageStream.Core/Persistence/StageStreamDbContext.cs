@@ -27,6 +27,9 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
             project.Property(p => p.Id).HasMaxLength(64);
             project.Property(p => p.Name).HasMaxLength(200);
             project.Property(p => p.Status).HasConversion<string>().HasMaxLength(16);
+            project.Property(p => p.AspectRatio).HasMaxLength(8).HasDefaultValue(AspectRatios.Landscape);
+            project.Property(p => p.Voice).HasMaxLength(100);
+            project.Property(p => p.VoiceModel).HasMaxLength(100);
             // Two requests starting a pipeline at once: the second one's save fails instead of replacing the first's run.
             project.Property(p => p.PipelineRunId).IsConcurrencyToken();
             project.HasMany(p => p.Stages).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);

@@ -65,7 +65,8 @@ public sealed class DataFolder
     {
         foreach (var path in relativePaths)
         {
-            if (!string.IsNullOrEmpty(path))
+            // A folder that is gone (or never was) holds no file to delete.
+            if (!string.IsNullOrEmpty(path) && File.Exists(ToFull(path)))
             {
                 File.Delete(ToFull(path));
             }

@@ -28,7 +28,16 @@ public sealed class PipelineOptions
     /// </summary>
     public string? SchedulerName { get; set; }
 
-    /// <summary>Frame size of images and clips.</summary>
+    /// <summary>
+    /// Shots of one stage run worked on at once (frames, voices, clips); 0 = as many as the machine has cores.
+    /// Local work (ffmpeg, drawing) is CPU-bound, so more than the cores only adds switching.
+    /// </summary>
+    [Range(0, 64)]
+    public int ShotConcurrency { get; set; }
+
+    public int ShotConcurrencyOrCores => ShotConcurrency > 0 ? ShotConcurrency : Environment.ProcessorCount;
+
+    /// <summary>Frame size of 16:9 images and clips; 9:16 swaps the sides, 1:1 uses the shorter one (see <see cref="Projects.AspectRatios"/>).</summary>
     [Range(64, 4096)]
     public int Width { get; set; } = 1280;
 

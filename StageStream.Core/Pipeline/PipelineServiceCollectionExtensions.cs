@@ -1,6 +1,7 @@
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 using StageStream.Core.Events;
+using StageStream.Core.Narration;
 using StageStream.Core.Projects;
 using StageStream.Core.Providers;
 
@@ -13,11 +14,15 @@ public static class PipelineServiceCollectionExtensions
     {
         services.TryAddSingleton(TimeProvider.System);
         services.AddOptions<PipelineOptions>().BindConfiguration(PipelineOptions.Section).ValidateDataAnnotations().ValidateOnStart();
+        services.AddOptions<NarrationOptions>().BindConfiguration(NarrationOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         services.AddStageEvents();
         ProviderRegistry.Configure(services);
         services.AddSingleton<RunningStages>();
         services.AddSingleton<WorkLimiter>();
         services.AddScoped<ProjectService>();
+        services.AddScoped<MusicUpload>();
+        // MusicUpload checks uploads with ffprobe, whichever providers the host adds.
+        services.TryAddSingleton<Providers.Offline.Ffmpeg>();
         services.AddScoped<PipelineService>();
         services.AddScoped<StageRunner>();
         services.AddScoped<Interruptions>();

@@ -14,6 +14,9 @@ public sealed class StageContext(
     public DataFolder Data => data;
     public PipelineOptions Options => options;
 
+    /// <summary>The project's frame size: the configured size in the project's aspect ratio.</summary>
+    public (int Width, int Height) FrameSize => AspectRatios.Size(project.AspectRatio, options.Width, options.Height);
+
     /// <summary>Re-do work that exists already (a forced run); otherwise only what is missing.</summary>
     public bool Force => record.Force;
 

@@ -21,6 +21,27 @@ public sealed class Project
     /// <summary>The assembled film, relative to the data folder.</summary>
     public string? FinalVideoPath { get; set; }
 
+    /// <summary>The film's subtitles as SubRip and WebVTT files, made with the film.</summary>
+    public string? SubtitlesSrtPath { get; set; }
+    public string? SubtitlesVttPath { get; set; }
+
+    /// <summary>The film's shape: "16:9", "9:16" or "1:1" (<see cref="AspectRatios"/>).</summary>
+    public string AspectRatio { get; set; } = AspectRatios.Landscape;
+
+    /// <summary>What the storyboard aims at: about this many seconds of film, or this many shots (at most one is set).</summary>
+    public int? TargetSeconds { get; set; }
+    public int? TargetShots { get; set; }
+
+    /// <summary>Subtitles drawn into the picture as well as the soft track.</summary>
+    public bool BurnSubtitles { get; set; }
+
+    /// <summary>The narration voice and speech model of this project; null = the configured default.</summary>
+    public string? Voice { get; set; }
+    public string? VoiceModel { get; set; }
+
+    /// <summary>An uploaded background track, looped or faded to the film's length and ducked under the narration.</summary>
+    public string? MusicPath { get; set; }
+
     /// <summary>The latest pipeline run, if any; stage records that belong to it carry the same id.</summary>
     public string? PipelineRunId { get; set; }
     public bool PipelineForce { get; set; }

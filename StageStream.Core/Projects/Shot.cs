@@ -14,6 +14,14 @@ public sealed class Shot
     public required string ShotType { get; set; }
     public double DurationSeconds { get; set; }
 
+    /// <summary>The user fixed the duration; otherwise the narration's speech (plus a pause) sets it.</summary>
+    public bool DurationFixed { get; set; }
+
+    /// <summary>The spoken narration (WAV) and how long the speech lasts.</summary>
+    public string? VoicePath { get; set; }
+    public string? VoiceProvider { get; set; }
+    public double? SpeechSeconds { get; set; }
+
     /// <summary>Media paths are relative to the data folder.</summary>
     public string? ImagePath { get; set; }
     public string? ImageProvider { get; set; }
@@ -25,7 +33,7 @@ public sealed class Shot
     public string? ClipPath { get; set; }
     public string? ClipProvider { get; set; }
 
-    /// <summary>Why the latest attempt at this shot's image or clip failed, if it did.</summary>
+    /// <summary>Why the latest attempt at this shot's image, voice or clip failed, if it did.</summary>
     public string? Error { get; set; }
 }
 

@@ -27,13 +27,16 @@ public sealed class ProviderRegistry(IServiceProvider services, IOptionsMonitor<
 {
     public StageSettings SettingsFor(string stage) => stageSettings.Get(stage);
 
-    public T For<T>(string stage) where T : INamedProvider
+    public T For<T>(string stage) where T : INamedProvider =>
+        Named<T>(SettingsFor(stage).Provider, $"Stages:{stage}:Provider", $"Stage '{stage}'");
+
+    /// <summary>The provider of a kind by its name, as a setting (<paramref name="setting"/>) names it.</summary>
+    public T Named<T>(string name, string setting, string what) where T : INamedProvider
     {
-        var name = SettingsFor(stage).Provider;
         var provider = services.GetServices<T>().FirstOrDefault(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase));
         return provider ?? throw new MissingDependencyException(
-            $"Stage '{stage}' is set to provider '{name}', which is not available for it. " +
-            $"Set Stages:{stage}:Provider to one of: {string.Join(", ", services.GetServices<T>().Select(p => p.Name).Distinct())}.");
+            $"{what} is set to provider '{name}', which is not available for it. " +
+            $"Set {setting} to one of: {string.Join(", ", services.GetServices<T>().Select(p => p.Name).Distinct())}.");
     }
 
     public static void Configure(IServiceCollection services)

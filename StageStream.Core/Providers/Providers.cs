@@ -18,10 +18,16 @@ public interface IRewriteProvider : INamedProvider
 /// <summary>One storyboard row as a provider proposes it.</summary>
 public sealed record ShotDraft(string Narration, string VisualPrompt, string ShotType, double DurationSeconds);
 
+/// <summary>What the storyboard aims at: about this many seconds of film, or this many shots (at most one is set).</summary>
+public sealed record StoryboardTarget(int? Seconds, int? Shots)
+{
+    public static StoryboardTarget None { get; } = new(null, null);
+}
+
 /// <summary>storyboard: the rewritten text in, shots out. Model output may be streamed through <paramref name="onToken"/>.</summary>
 public interface IStoryboardProvider : INamedProvider
 {
-    Task<IReadOnlyList<ShotDraft>> PlanAsync(string text, Func<string, ValueTask> onToken, CancellationToken cancellationToken);
+    Task<IReadOnlyList<ShotDraft>> PlanAsync(string text, StoryboardTarget target, Func<string, ValueTask> onToken, CancellationToken cancellationToken);
 }
 
 /// <summary>What an image provider needs to know of a shot.</summary>
@@ -57,10 +63,32 @@ public interface IVideoProvider : INamedProvider
     Task GenerateAsync(ClipRequest request, IProgress<int> progress, CancellationToken cancellationToken);
 }
 
-/// <summary>Joins the clips into the final film; always local (ffmpeg).</summary>
+/// <summary>What a voice provider speaks: one shot's narration, written as a WAV to <see cref="OutputPath"/>.</summary>
+/// <param name="Voice">The voice to use; null = the provider's choice for the text.</param>
+/// <param name="Model">The speech model (providers that have models); null = the configured one.</param>
+public sealed record SpeechRequest(string Text, string? Voice, string? Model, string OutputPath);
+
+/// <summary>The narration voice of the video stage: speaks a shot's narration.</summary>
+public interface IVoiceProvider : INamedProvider
+{
+    /// <summary>Writes the speech as a WAV file and returns how long it lasts, in seconds.</summary>
+    Task<double> SpeakAsync(SpeechRequest request, CancellationToken cancellationToken);
+}
+
+/// <summary>One shot of the film: its clip, how long it lasts, and its speech, starting <paramref name="VoiceOffsetSeconds"/> into it.</summary>
+public sealed record FilmShot(string ClipPath, double DurationSeconds, string? VoicePath, double VoiceOffsetSeconds);
+
+/// <param name="SubtitlesPath">A SubRip file: the film's soft subtitle track, and what is burned in when <paramref name="BurnSubtitles"/>.</param>
+/// <param name="MusicPath">A background track, looped or faded to the film's length and ducked under the narration.</param>
+/// <param name="ClipsAlike">The clips are known to share codec, size and rate (all from the offline provider), so they need no probing.</param>
+public sealed record FilmRequest(
+    IReadOnlyList<FilmShot> Shots, string OutputPath, string? SubtitlesPath, bool BurnSubtitles, string? MusicPath, string? SubtitleLanguage = null,
+    bool ClipsAlike = false);
+
+/// <summary>Joins the clips into the final film with its narration, music and subtitles; always local (ffmpeg).</summary>
 public interface IFilmAssembler
 {
-    Task AssembleAsync(IReadOnlyList<string> clipPaths, string outputPath, CancellationToken cancellationToken);
+    Task AssembleAsync(FilmRequest request, CancellationToken cancellationToken);
 }
 
 /// <summary>A dependency the stage needs is not there (ffmpeg, a key, a host); the message says what to install or configure.</summary>

@@ -68,4 +68,22 @@ public sealed class NewProjectDialogTests : ComponentTest
         Assert.Equal("Lighthouse", project.Name);
         Assert.Equal("A keeper lights the lamp.", project.OriginalText);
     }
+
+    [Fact]
+    public async Task CreatesTheProjectWithItsFilmSettings()
+    {
+        var (provider, dialog) = await OpenAsync();
+
+        Assert.Contains("16:9 landscape", provider.Markup);
+        await provider.Find("input[data-testid=project-name]").InputAsync(new() { Value = "Lighthouse" });
+        await provider.Find("textarea[data-testid=project-text]").InputAsync(new() { Value = "A keeper lights the lamp." });
+        await provider.Find("input[data-testid=project-voice]").ChangeAsync(new() { Value = "en-gb" });
+        var burn = provider.Find("[data-testid=project-burn]");
+        await (burn.TagName == "INPUT" ? burn : burn.QuerySelector("input")!).ChangeAsync(new() { Value = true });
+        await provider.Find("[data-testid=create-project]").ClickAsync(new());
+
+        await dialog.Result.WaitAsync(TimeSpan.FromSeconds(10));
+        var project = Assert.Single(await ProjectsAsync());
+        Assert.Equal((AspectRatios.Landscape, "en-gb", true, (int?)null), (project.AspectRatio, project.Voice, project.BurnSubtitles, project.TargetShots));
+    }
 }

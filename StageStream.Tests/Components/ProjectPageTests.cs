@@ -46,6 +46,26 @@ public sealed class ProjectPageTests : ComponentTest
     }
 
     [Fact]
+    public async Task UploadsBackgroundMusicAndRefusesAFileThatIsNotAudio()
+    {
+        var project = await CreateProjectAsync();
+        var cut = RenderPage(project.Id);
+        var upload = cut.FindComponent<Microsoft.AspNetCore.Components.Forms.InputFile>();
+
+        upload.UploadFiles(InputFileContent.CreateFromText("not audio", "notes.mp3"));
+        cut.WaitForAssertion(() => Assert.Contains("notes.mp3", this.Services.GetRequiredService<MudBlazor.ISnackbar>().ShownSnackbars.Single().Message));
+        Assert.Null((await this.WithScopeAsync(sp => sp.GetRequiredService<ProjectService>().GetAsync(project.Id, CancellationToken.None))).MusicPath);
+
+        upload.UploadFiles(InputFileContent.CreateFromBinary(StageStream.Tests.Infrastructure.Media.ToneWav(1, 110), "hum.wav"));
+        cut.WaitForAssertion(() => Assert.NotEmpty(cut.FindAll("[data-testid=music-player]")), TimeSpan.FromSeconds(20));
+        var stored = await this.WithScopeAsync(sp => sp.GetRequiredService<ProjectService>().GetAsync(project.Id, CancellationToken.None));
+        Assert.EndsWith(".wav", stored.MusicPath);
+
+        await cut.Find("[data-testid=music-remove]").ClickAsync(new());
+        cut.WaitForAssertion(() => Assert.Empty(cut.FindAll("[data-testid=music-player]")));
+    }
+
+    [Fact]
     public async Task RunAllQueuesTheRewriteAndStreamsItsTextIntoThePage()
     {
         var project = await CreateProjectAsync();

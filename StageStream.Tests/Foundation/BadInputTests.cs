@@ -33,7 +33,54 @@ public sealed class BadInputTests : IAsyncLifetime
         { """{"name":"n","original_text":""" , 400, "JSON" },
         { "not json at all", 400, "JSON" },
         { $$"""{"name":"n","original_text":"{{new string('x', 100_001)}}"}""", 413, "100,000" },
+        { """{"name":"n","original_text":"t","aspect_ratio":"4:3"}""", 400, "16:9, 9:16, 1:1" },
+        { """{"name":"n","original_text":"t","target_seconds":60,"target_shots":5}""", 400, "not both" },
+        { """{"name":"n","original_text":"t","target_seconds":2}""", 400, "target_seconds" },
+        { """{"name":"n","original_text":"t","target_shots":201}""", 400, "target_shots" },
+        { """{"name":"n","original_text":"t","target_shots":"many"}""", 400, "JSON" },
+        { $$"""{"name":"n","original_text":"t","voice":"{{new string('v', 101)}}"}""", 400, "voice" },
     };
+
+    public static TheoryData<string, string> BadUpdates => new()
+    {
+        { """{"aspect_ratio":"21:9"}""", "aspect_ratio" },
+        { """{"target_shots":-1}""", "target_shots" },
+        { """{"target_seconds":99999}""", "target_seconds" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadUpdates))]
+    public async Task UpdateRejectsBadSettingsWithProblemDetails(string body, string mentions)
+    {
+        var response = await _app.Client.PatchAsync($"/api/v1/projects/{_projectId}", new StringContent(body, Encoding.UTF8, "application/json"));
+
+        await AssertProblemAsync(response, 400, mentions);
+        Assert.Equal(_snapshot, await StoredProjectAsync());
+    }
+
+    [Fact]
+    public async Task SettingsAreStoredAndShownAndATargetOfZeroRemovesIt()
+    {
+        var created = await _app.Client.PostAsJsonAsync("/api/v1/projects", new { name = "s", original_text = "t", aspect_ratio = "9:16", target_shots = 6, voice = "en-gb" });
+        var id = (await created.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString();
+
+        var updated = await _app.Client.PatchAsJsonAsync($"/api/v1/projects/{id}", new { aspect_ratio = "1:1", target_seconds = 45, burn_subtitles = true });
+        var project = await updated.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(("1:1", 45, JsonValueKind.Null, true, "en-gb"), (project.GetProperty("aspect_ratio").GetString(), project.GetProperty("target_seconds").GetInt32(),
+            project.GetProperty("target_shots").ValueKind, project.GetProperty("burn_subtitles").GetBoolean(), project.GetProperty("voice").GetString()));
+        var cleared = await (await _app.Client.PatchAsJsonAsync($"/api/v1/projects/{id}", new { target_seconds = 0, voice = "" })).Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal(JsonValueKind.Null, cleared.GetProperty("target_seconds").ValueKind);
+        Assert.Equal(JsonValueKind.Null, cleared.GetProperty("voice").ValueKind);
+    }
+
+    [Fact]
+    public async Task MusicMustComeAsAMultipartFileOfAnAudioType()
+    {
+        await AssertProblemAsync(await _app.Client.PostAsync($"/api/v1/projects/{_projectId}/music", new StringContent("x")), 400, "multipart");
+        using var form = new MultipartFormDataContent { { new ByteArrayContent("not audio"u8.ToArray()), "file", "notes.txt" } };
+        await AssertProblemAsync(await _app.Client.PostAsync($"/api/v1/projects/{_projectId}/music", form), 400, "mp3");
+        Assert.Equal(_snapshot, await StoredProjectAsync());
+    }
 
     [Theory]
     [MemberData(nameof(BadCreates))]

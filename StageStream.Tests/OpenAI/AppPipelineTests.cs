@@ -18,6 +18,8 @@ public sealed class AppPipelineTests
         var settings = ProviderHost.Settings(server);
         settings["Pipeline:Width"] = "320";
         settings["Pipeline:Height"] = "180";
+        // The stand-in hands its scripted video jobs out in the order they are submitted: one shot at a time.
+        settings["Pipeline:ShotConcurrency"] = "1";
         foreach (var stage in openaiStages)
         {
             settings[$"Stages:{stage}:Provider"] = "openai";

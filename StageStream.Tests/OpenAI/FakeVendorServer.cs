@@ -15,7 +15,7 @@ namespace StageStream.Tests.OpenAI;
 
 /// <summary>
 /// A stand-in for the paid vendors: real HTTP on loopback speaking their protocols (chat completions as SSE,
-/// images, OpenAI videos, Volcengine Ark Seedance tasks). Tests queue the next answers of each route.
+/// images, speech, OpenAI videos, Volcengine Ark Seedance tasks). Tests queue the next answers of each route.
 /// </summary>
 public sealed class FakeVendorServer : IAsyncDisposable
 {
@@ -44,6 +44,9 @@ public sealed class FakeVendorServer : IAsyncDisposable
 
     public ConcurrentQueue<RecordedRequest> Requests { get; } = new();
     public ConcurrentDictionary<string, FakeJob> Jobs { get; } = new();
+
+    /// <summary>What <c>/audio/speech</c> answers with (tests set a real WAV).</summary>
+    public byte[] SpeechBytes { get; set; } = [];
 
     /// <summary>The bytes of every clip (tests may set a real MP4).</summary>
     public byte[] VideoBytes { get; set; } = "fake-mp4"u8.ToArray();
@@ -84,6 +87,7 @@ public sealed class FakeVendorServer : IAsyncDisposable
             await next(context);
         });
         app.MapPost("/v1/chat/completions", context => (ChatReplies.TryDequeue(out var reply) ? reply : Sse("OK"))(context));
+        app.MapPost("/v1/audio/speech", () => Results.Bytes(SpeechBytes, "audio/wav"));
         app.MapGet("/v1/models", () => Results.Json(new { @object = "list", data = new[] { new { id = "fake-chat", @object = "model" } } }));
         app.MapPost("/v1/images/generations", context =>
             (ImageReplies.TryDequeue(out var reply) ? reply : ImageB64(Png(64, 64, 0xFF3366CC)))(context));

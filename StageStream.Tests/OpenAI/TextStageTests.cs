@@ -37,7 +37,7 @@ public sealed class TextStageTests
         await using var host = ProviderHost.Start(server);
         var tokens = new List<string>();
 
-        var shots = await host.Provider<IStoryboardProvider>().PlanAsync("The dragon story.", t => { tokens.Add(t); return ValueTask.CompletedTask; }, CancellationToken.None);
+        var shots = await host.Provider<IStoryboardProvider>().PlanAsync("The dragon story.", StoryboardTarget.None, t => { tokens.Add(t); return ValueTask.CompletedTask; }, CancellationToken.None);
 
         Assert.Equal(2, shots.Count);
         Assert.Equal(new ShotDraft("夜里，龙醒了。", "A dragon opening its eyes in a dark cave", "close-up", 4), shots[0]);
@@ -54,7 +54,7 @@ public sealed class TextStageTests
         server.ChatReplies.Enqueue(FakeVendorServer.Sse(ValidStoryboard));
         await using var host = ProviderHost.Start(server);
 
-        var shots = await host.Provider<IStoryboardProvider>().PlanAsync("The dragon story.", _ => ValueTask.CompletedTask, CancellationToken.None);
+        var shots = await host.Provider<IStoryboardProvider>().PlanAsync("The dragon story.", StoryboardTarget.None, _ => ValueTask.CompletedTask, CancellationToken.None);
 
         Assert.Equal(2, shots.Count);
         var messages = System.Text.Json.Nodes.JsonNode.Parse(server.ChatRequests.ToList()[1].Body)!["messages"]!.AsArray();
@@ -72,7 +72,7 @@ public sealed class TextStageTests
         await using var host = ProviderHost.Start(server);
 
         var error = await Assert.ThrowsAsync<ProviderException>(() =>
-            host.Provider<IStoryboardProvider>().PlanAsync("The dragon story.", _ => ValueTask.CompletedTask, CancellationToken.None));
+            host.Provider<IStoryboardProvider>().PlanAsync("The dragon story.", StoryboardTarget.None, _ => ValueTask.CompletedTask, CancellationToken.None));
 
         Assert.Contains("even after one repair request", error.Message);
         Assert.Contains("scene 1 has \"duration\" \"forever\"", error.Message);

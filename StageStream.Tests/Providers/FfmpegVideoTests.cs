@@ -119,13 +119,13 @@ public sealed class FfmpegVideoTests(FfmpegFixture fixture) : IClassFixture<Ffmp
     {
         var clips = new[]
         {
-            await ClipAsync(CameraMove.PullOut, 2),
-            await ClipAsync(CameraMove.PushIn, 2.5),
-            await ClipAsync(CameraMove.TiltUp, 3),
+            new FilmShot(await ClipAsync(CameraMove.PullOut, 2), 2, null, 0),
+            new FilmShot(await ClipAsync(CameraMove.PushIn, 2.5), 2.5, null, 0),
+            new FilmShot(await ClipAsync(CameraMove.TiltUp, 3), 3, null, 0),
         };
         var film = Path.Combine(_folder.FullName, "film.mp4");
 
-        await _services.Get<IFilmAssembler>().AssembleAsync(clips, film, CancellationToken.None);
+        await _services.Get<IFilmAssembler>().AssembleAsync(new FilmRequest(clips, film, null, false, null), CancellationToken.None);
 
         var info = await _services.Get<Ffmpeg>().ProbeAsync(film, CancellationToken.None);
         Assert.InRange(info.DurationSeconds, 7.5 - 0.5, 7.5 + 0.5);
@@ -139,12 +139,12 @@ public sealed class FfmpegVideoTests(FfmpegFixture fixture) : IClassFixture<Ffmp
     {
         var clips = new[]
         {
-            await ClipAsync(CameraMove.PanLeft, 2),
-            await ClipAsync(CameraMove.PanRight, 2, 256, 144, "small's clip.mp4"),
+            new FilmShot(await ClipAsync(CameraMove.PanLeft, 2), 2, null, 0),
+            new FilmShot(await ClipAsync(CameraMove.PanRight, 2, 256, 144, "small's clip.mp4"), 2, null, 0),
         };
         var film = Path.Combine(_folder.FullName, "mixed film.mp4");
 
-        await _services.Get<IFilmAssembler>().AssembleAsync(clips, film, CancellationToken.None);
+        await _services.Get<IFilmAssembler>().AssembleAsync(new FilmRequest(clips, film, null, false, null), CancellationToken.None);
 
         var info = await _services.Get<Ffmpeg>().ProbeAsync(film, CancellationToken.None);
         Assert.InRange(info.DurationSeconds, 3.5, 4.5);
@@ -163,7 +163,7 @@ public sealed class FfmpegVideoTests(FfmpegFixture fixture) : IClassFixture<Ffmp
             var clip = await Assert.ThrowsAsync<MissingDependencyException>(() => services.Get<IVideoProvider>().GenerateAsync(
                 new ClipRequest(Frame, CameraMove.PushIn, "", "n", "p", 2, 320, 180, output), new Progress<int>(), CancellationToken.None));
             var film = await Assert.ThrowsAsync<MissingDependencyException>(() =>
-                services.Get<IFilmAssembler>().AssembleAsync([Frame], output, CancellationToken.None));
+                services.Get<IFilmAssembler>().AssembleAsync(new FilmRequest([new FilmShot(Frame, 2, null, 0)], output, null, false, null), CancellationToken.None));
 
             foreach (var error in new[] { clip, film })
             {

@@ -14,7 +14,7 @@ public sealed class OfflineCameraProviderTests
     private static async Task<List<(ShotDraft Shot, CameraPlan Plan)>> PlanStoryAsync(string story)
     {
         using var services = OfflineServices.Create();
-        var shots = await services.Get<IStoryboardProvider>().PlanAsync(story, _ => ValueTask.CompletedTask, CancellationToken.None);
+        var shots = await services.Get<IStoryboardProvider>().PlanAsync(story, StoryboardTarget.None, _ => ValueTask.CompletedTask, CancellationToken.None);
         var camera = services.Get<ICameraProvider>();
         var plans = new List<(ShotDraft, CameraPlan)>();
         for (var i = 0; i < shots.Count; i++)

@@ -60,7 +60,7 @@ public sealed class OfflineProviderRegistrationTests
 
     private sealed class NoFilm : IFilmAssembler
     {
-        public Task AssembleAsync(IReadOnlyList<string> clipPaths, string outputPath, CancellationToken cancellationToken) => Task.CompletedTask;
+        public Task AssembleAsync(FilmRequest request, CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
     private sealed class OtherRewrite : IRewriteProvider

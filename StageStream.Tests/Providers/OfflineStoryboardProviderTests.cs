@@ -10,7 +10,7 @@ public sealed class OfflineStoryboardProviderTests
     {
         using var services = OfflineServices.Create();
         var streamed = new StringBuilder();
-        var shots = await services.Get<IStoryboardProvider>().PlanAsync(text, token =>
+        var shots = await services.Get<IStoryboardProvider>().PlanAsync(text, StoryboardTarget.None, token =>
         {
             streamed.Append(token);
             return ValueTask.CompletedTask;

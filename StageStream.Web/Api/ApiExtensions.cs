@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using StageStream.Core.Persistence;
 
@@ -32,11 +33,27 @@ public static class ApiExtensions
         app.UseStatusCodePages();
         app.MapOpenApi();
         var data = app.Services.GetRequiredService<DataFolder>();
-        // Images and clips; range requests let browsers seek in the videos.
+        // Images, clips, voices, music and subtitles; range requests let browsers seek in the videos.
+        var types = new FileExtensionContentTypeProvider();
+        types.Mappings[".srt"] = "application/x-subrip";
+        types.Mappings[".vtt"] = "text/vtt";
+        types.Mappings[".wav"] = "audio/wav";
+        types.Mappings[".m4a"] = "audio/mp4";
+        types.Mappings[".ogg"] = "audio/ogg";
+        types.Mappings[".mp3"] = "audio/mpeg";
         app.UseStaticFiles(new StaticFileOptions
         {
             FileProvider = new PhysicalFileProvider(data.MediaRoot),
             RequestPath = DataFolder.UrlPrefix,
+            ContentTypeProvider = types,
+            // Subtitles are UTF-8 text; browsers guess otherwise.
+            OnPrepareResponse = context =>
+            {
+                if (context.File.Name.EndsWith(".srt", StringComparison.Ordinal) || context.File.Name.EndsWith(".vtt", StringComparison.Ordinal))
+                {
+                    context.Context.Response.ContentType += "; charset=utf-8";
+                }
+            },
         });
     }
 }

@@ -1,4 +1,7 @@
 using Microsoft.AspNetCore.Http.HttpResults;
+using Microsoft.AspNetCore.Mvc;
+using StageStream.Core.Narration;
+using StageStream.Core.Persistence;
 using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 
@@ -13,7 +16,11 @@ public static class ProjectsApi
         group.MapPost("/", CreateAsync);
         group.MapGet("/", ListAsync);
         group.MapGet("/{id}", GetAsync);
+        group.MapPatch("/{id}", UpdateAsync);
         group.MapPatch("/{id}/shots/{sequence:int}", EditShotAsync);
+        group.MapPost("/{id}/music", UploadMusicAsync).DisableAntiforgery()
+            .WithMetadata(new RequestSizeLimitAttribute(MusicUpload.MaxBytes + 1024 * 1024));
+        group.MapDelete("/{id}/music", RemoveMusicAsync);
         group.MapPost("/{id}/stages/{stage}/run", RunStageAsync);
         group.MapPost("/{id}/pipeline/run", RunPipelineAsync);
         group.MapPost("/{id}/cancel", CancelAsync);
@@ -22,9 +29,40 @@ public static class ProjectsApi
 
     private static async Task<Created<ProjectDto>> CreateAsync(CreateProjectRequest request, ProjectService projects, CancellationToken ct)
     {
-        var project = await projects.CreateAsync(request.Name, request.OriginalText, ct);
+        var project = await projects.CreateAsync(request.Name, request.OriginalText, request.ToSettings(), ct);
         return TypedResults.Created(Urls.Project(project.Id), project.ToDto());
     }
+
+    private static async Task<Ok<ProjectDto>> UpdateAsync(string id, UpdateProjectRequest request, ProjectService projects, CancellationToken ct) =>
+        TypedResults.Ok((await projects.UpdateSettingsAsync(id, request.ToSettings(), ct)).ToDto());
+
+    /// <summary>multipart/form-data with the audio in a field named <c>file</c>.</summary>
+    private static async Task<Ok<ProjectDto>> UploadMusicAsync(
+        string id, HttpRequest request, ProjectService projects, MusicUpload music, CancellationToken ct)
+    {
+        await projects.GetAsync(id, ct);
+        if (!request.HasFormContentType)
+        {
+            throw new InvalidInputException("Multipart form expected", "Send the music as multipart/form-data with the file in a field named 'file'.");
+        }
+        var form = await request.ReadFormAsync(ct);
+        var file = form.Files["file"] ?? form.Files.FirstOrDefault()
+            ?? throw new InvalidInputException("No file", "The form has no file; send the music in a field named 'file'.");
+        await using var content = file.OpenReadStream();
+        var path = await music.SaveAsync(id, content, file.FileName, ct);
+        try
+        {
+            return TypedResults.Ok((await projects.SetMusicAsync(id, path, ct)).ToDto());
+        }
+        catch
+        {
+            File.Delete(Path.Combine(request.HttpContext.RequestServices.GetRequiredService<DataFolder>().MediaRoot, path));
+            throw;
+        }
+    }
+
+    private static async Task<Ok<ProjectDto>> RemoveMusicAsync(string id, ProjectService projects, CancellationToken ct) =>
+        TypedResults.Ok((await projects.SetMusicAsync(id, null, ct)).ToDto());
 
     private static async Task<Ok<List<ProjectSummaryDto>>> ListAsync(ProjectService projects, CancellationToken ct) =>
         TypedResults.Ok((await projects.ListAsync(ct)).Select(p => p.ToSummary()).ToList());
@@ -33,7 +71,7 @@ public static class ProjectsApi
         TypedResults.Ok((await projects.GetAsync(id, ct)).ToDto());
 
     private static async Task<Ok<ShotDto>> EditShotAsync(string id, int sequence, EditShotRequest request, ProjectService projects, CancellationToken ct) =>
-        TypedResults.Ok((await projects.EditShotAsync(id, sequence, request.Narration, request.VisualPrompt, ct)).ToDto());
+        TypedResults.Ok((await projects.EditShotAsync(id, sequence, request.Narration, request.VisualPrompt, ct, request.Duration)).ToDto());
 
     private static async Task<Accepted<RunAcceptedDto>> RunStageAsync(
         string id, string stage, bool? force, ProjectService projects, PipelineService pipeline, CancellationToken ct)

@@ -58,6 +58,16 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasMaxLength(64)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("AspectRatio")
+                        .IsRequired()
+                        .ValueGeneratedOnAdd()
+                        .HasMaxLength(8)
+                        .HasColumnType("TEXT")
+                        .HasDefaultValue("16:9");
+
+                    b.Property<bool>("BurnSubtitles")
+                        .HasColumnType("INTEGER");
+
                     b.Property<bool>("CancelRequested")
                         .HasColumnType("INTEGER");
 
@@ -65,6 +75,9 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("FinalVideoPath")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("MusicPath")
                         .HasColumnType("TEXT");
 
                     b.Property<string>("Name")
@@ -94,8 +107,28 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasMaxLength(16)
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("SubtitlesSrtPath")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("SubtitlesVttPath")
+                        .HasColumnType("TEXT");
+
+                    b.Property<int?>("TargetSeconds")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int?>("TargetShots")
+                        .HasColumnType("INTEGER");
+
                     b.Property<long>("UpdatedAt")
                         .HasColumnType("INTEGER");
+
+                    b.Property<string>("Voice")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VoiceModel")
+                        .HasMaxLength(100)
+                        .HasColumnType("TEXT");
 
                     b.HasKey("Id");
 
@@ -126,6 +159,9 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<string>("ClipProvider")
                         .HasColumnType("TEXT");
 
+                    b.Property<bool>("DurationFixed")
+                        .HasColumnType("INTEGER");
+
                     b.Property<double>("DurationSeconds")
                         .HasColumnType("REAL");
 
@@ -153,8 +189,17 @@ namespace StageStream.Core.Persistence.Migrations
                         .IsRequired()
                         .HasColumnType("TEXT");
 
+                    b.Property<double?>("SpeechSeconds")
+                        .HasColumnType("REAL");
+
                     b.Property<string>("VisualPrompt")
                         .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VoicePath")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("VoiceProvider")
                         .HasColumnType("TEXT");
 
                     b.HasKey("Id");

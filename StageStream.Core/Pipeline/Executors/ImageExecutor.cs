@@ -15,18 +15,21 @@ public sealed class ImageExecutor(ProviderRegistry providers) : IStageExecutor
         var provider = providers.For<IImageProvider>(Stage);
         context.Record.Provider = provider.Name;
         var count = context.Project.Shots.Count;
-        var done = await ShotWork.RunAsync(context, "image", shot => shot.ImagePath is null || !File.Exists(context.Data.ToFull(shot.ImagePath)), async shot =>
+        var (width, height) = context.FrameSize;
+        var done = await ShotWork.RunAsync(context, "image", shot => shot.ImagePath is null || !File.Exists(context.Data.ToFull(shot.ImagePath)), async (shot, _) =>
         {
             var png = await provider.GenerateAsync(
-                new ImageRequest(context.Project.Id, shot.Sequence, count, shot.Narration, shot.VisualPrompt, shot.ShotType,
-                    context.Options.Width, context.Options.Height),
+                new ImageRequest(context.Project.Id, shot.Sequence, count, shot.Narration, shot.VisualPrompt, shot.ShotType, width, height),
                 cancellationToken);
             var path = context.NewMediaPath("image", shot.Sequence, "png");
             await DataFolder.WriteAtomicallyAsync(path, part => File.WriteAllBytesAsync(part, png, cancellationToken));
-            context.Data.Delete(shot.ImagePath);
-            shot.ImagePath = context.Data.ToRelative(path);
-            shot.ImageProvider = provider.Name;
-            return new JsonObject { ["url"] = DataFolder.UrlOf(shot.ImagePath), ["provider"] = provider.Name };
+            return () =>
+            {
+                context.Data.Delete(shot.ImagePath);
+                shot.ImagePath = context.Data.ToRelative(path);
+                shot.ImageProvider = provider.Name;
+                return new JsonObject { ["url"] = DataFolder.UrlOf(shot.ImagePath), ["provider"] = provider.Name };
+            };
         }, cancellationToken);
         return new StageOutcome(Result: $"{done} images", Metadata: new JsonObject { ["images"] = done, ["provider"] = provider.Name });
     }

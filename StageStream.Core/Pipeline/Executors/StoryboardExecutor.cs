@@ -18,6 +18,7 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
         var streamed = new StringBuilder();
         var drafts = await provider.PlanAsync(
             context.Project.RewrittenText!,
+            new StoryboardTarget(context.Project.TargetSeconds, context.Project.TargetShots),
             async token =>
             {
                 streamed.Append(token);
@@ -32,12 +33,14 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
         var project = context.Project;
         foreach (var old in project.Shots.ToList())
         {
-            context.Data.Delete(old.ImagePath, old.ClipPath);
+            context.Data.Delete(old.ImagePath, old.ClipPath, old.VoicePath);
         }
         context.Db.Shots.RemoveRange(project.Shots);
         project.Shots.Clear();
-        context.Data.Delete(project.FinalVideoPath);
+        context.Data.Delete(project.FinalVideoPath, project.SubtitlesSrtPath, project.SubtitlesVttPath);
         project.FinalVideoPath = null;
+        project.SubtitlesSrtPath = null;
+        project.SubtitlesVttPath = null;
         // The later stages' outputs belonged to the old shots.
         foreach (var later in project.Stages.Where(s => StageCatalog.IndexOf(s.Stage) > StageCatalog.IndexOf(Stage) && !s.IsActive))
         {

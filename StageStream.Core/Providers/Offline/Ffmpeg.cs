@@ -11,6 +11,9 @@ namespace StageStream.Core.Providers.Offline;
 /// <summary>What ffprobe says about a video file.</summary>
 public sealed record MediaInfo(double DurationSeconds, string? Codec, string? PixelFormat, int Width, int Height, string? FrameRate);
 
+/// <summary>What ffprobe says about an audio file: its first audio stream's codec (null when it has none) and the duration.</summary>
+public sealed record AudioInfo(double DurationSeconds, string? Codec, string? FormatName);
+
 /// <summary>
 /// Runs ffmpeg and ffprobe: found on PATH (or <see cref="OfflineOptions.FfmpegSearchPath"/>), started with an argument
 /// list (no shell, so no quoting bugs), stderr kept for the error message, and killed when the work is cancelled.
@@ -20,6 +23,11 @@ public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> log
     public const string InstallHint =
         "Install it: `sudo apt-get install ffmpeg` on Debian/Ubuntu, `brew install ffmpeg` on macOS " +
         "(or from https://ffmpeg.org/download.html on Windows), then restart StageStream.";
+
+    public const string EspeakTool = "espeak-ng";
+
+    public const string EspeakInstallHint =
+        "Install it: `sudo apt-get install espeak-ng` on Debian/Ubuntu, `brew install espeak-ng` on macOS, then run the stage again.";
 
     private const int ErrorTailChars = 2000;
 
@@ -56,13 +64,39 @@ public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> log
         }
         // Not cached: once the user installs it, the next run finds it without a restart.
         var where = string.IsNullOrWhiteSpace(configured) ? "on PATH" : $"in Providers:Offline:FfmpegSearchPath ({configured})";
-        throw new MissingDependencyException(
-            $"{tool} was not found {where}. The offline video stage needs ffmpeg (with ffprobe) to turn frames into clips and join them. {InstallHint}");
+        throw new MissingDependencyException(tool == EspeakTool
+            ? $"{tool} was not found {where}. The offline narration voice needs it. {EspeakInstallHint}"
+            : $"{tool} was not found {where}. The offline video stage needs ffmpeg (with ffprobe) to turn frames into clips and join them. {InstallHint}");
     }
 
     /// <summary>Runs ffmpeg quietly, overwriting outputs; throws <see cref="ProviderException"/> with its stderr when it fails.</summary>
     public Task RunFfmpegAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
         RunAsync("ffmpeg", ["-hide_banner", "-nostdin", "-loglevel", "error", "-y", .. arguments], cancellationToken);
+
+    /// <summary>Runs ffmpeg at log level info and returns what it wrote to stderr (the reports of filters like loudnorm).</summary>
+    public async Task<string> RunFfmpegForReportAsync(IEnumerable<string> arguments, CancellationToken cancellationToken) =>
+        (await RunCapturingAsync("ffmpeg", ["-hide_banner", "-nostdin", "-nostats", "-loglevel", "info", "-y", .. arguments], cancellationToken)).Errors;
+
+    /// <summary>Runs another tool found the same way (espeak-ng); returns its stdout.</summary>
+    public Task<string> RunToolAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        RunAsync(tool, arguments, cancellationToken);
+
+    /// <summary>The duration and first audio stream of a file; a file ffprobe cannot read at all is a <see cref="ProviderException"/>.</summary>
+    public async Task<AudioInfo> ProbeAudioAsync(string path, CancellationToken cancellationToken)
+    {
+        var json = await RunAsync("ffprobe",
+            ["-v", "error", "-select_streams", "a:0", "-show_entries", "format=duration,format_name:stream=codec_name", "-of", "json", path],
+            cancellationToken);
+        using var document = JsonDocument.Parse(json);
+        var root = document.RootElement;
+        var format = root.TryGetProperty("format", out var f) ? f : default;
+        var duration = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("duration", out var d)
+            && double.TryParse(d.GetString(), NumberStyles.Float, CultureInfo.InvariantCulture, out var seconds) ? seconds : 0;
+        var formatName = format.ValueKind == JsonValueKind.Object && format.TryGetProperty("format_name", out var n) ? n.GetString() : null;
+        var codec = root.TryGetProperty("streams", out var streams) && streams.GetArrayLength() > 0
+            && streams[0].TryGetProperty("codec_name", out var c) ? c.GetString() : null;
+        return new AudioInfo(duration, codec, formatName);
+    }
 
     public async Task<MediaInfo> ProbeAsync(string path, CancellationToken cancellationToken)
     {
@@ -87,7 +121,10 @@ public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> log
     }
 
     /// <summary>Runs a tool to its end and returns its stdout.</summary>
-    private async Task<string> RunAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
+    private async Task<string> RunAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken) =>
+        (await RunCapturingAsync(tool, arguments, cancellationToken)).Output;
+
+    private async Task<(string Output, string Errors)> RunCapturingAsync(string tool, IReadOnlyList<string> arguments, CancellationToken cancellationToken)
     {
         cancellationToken.ThrowIfCancellationRequested();
         var start = new ProcessStartInfo(Locate(tool))
@@ -112,7 +149,7 @@ public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> log
         }
         catch (Win32Exception ex)
         {
-            throw new MissingDependencyException($"{tool} could not be started ({ex.Message}). {InstallHint}");
+            throw new MissingDependencyException($"{tool} could not be started ({ex.Message}). {(tool == EspeakTool ? EspeakInstallHint : InstallHint)}");
         }
         // Both pipes are drained while the process runs, or a chatty process blocks on a full pipe.
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
@@ -133,7 +170,7 @@ public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> log
             var tail = errors.Length > ErrorTailChars ? "…" + errors[^ErrorTailChars..] : errors;
             throw new ProviderException($"{tool} failed with exit code {process.ExitCode}: {(tail.Length > 0 ? tail : "no error output")}");
         }
-        return output;
+        return (output, errors);
     }
 
     private void Kill(Process process, string tool)

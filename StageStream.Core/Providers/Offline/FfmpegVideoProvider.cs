@@ -6,8 +6,9 @@ using StageStream.Core.Projects;
 namespace StageStream.Core.Providers.Offline;
 
 /// <summary>
-/// video_generation without a model: ffmpeg's zoompan moves a virtual camera over the still frame, giving an H.264
-/// clip of exactly the shot's duration (round(duration x 25) frames).
+/// video_generation without a model: ffmpeg moves a virtual camera over the still frame, giving an H.264 clip of
+/// exactly the shot's duration (round(duration x 25) frames). Pans and tilts slide a crop window over the frame
+/// scaled once; only push-ins and pull-outs resample each frame (zoompan).
 /// </summary>
 public sealed class FfmpegVideoProvider(Ffmpeg ffmpeg, IOptions<OfflineOptions> options) : IVideoProvider
 {
@@ -34,34 +35,63 @@ public sealed class FfmpegVideoProvider(Ffmpeg ffmpeg, IOptions<OfflineOptions> 
         progress.Report(0);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(request.OutputPath))!);
         await DataFolder.WriteAtomicallyAsync(request.OutputPath,
-            part => ffmpeg.RunFfmpegAsync(Arguments(request, part, options.Value.X264Preset), cancellationToken));
+            part => ffmpeg.RunFfmpegAsync(Arguments(request, part, options.Value.X264Preset, options.Value.X264Threads), cancellationToken));
         progress.Report(100);
     }
 
     public static int FrameCount(double durationSeconds) =>
         Math.Max(1, (int)Math.Round(durationSeconds * FramesPerSecond, MidpointRounding.AwayFromZero));
 
-    internal static IReadOnlyList<string> Arguments(ClipRequest request, string output, string preset)
+    internal static IReadOnlyList<string> Arguments(ClipRequest request, string output, string preset, int threads = 0)
     {
         // yuv420p needs even sizes.
         var width = request.Width / 2 * 2;
         var height = request.Height / 2 * 2;
         var frames = FrameCount(request.DurationSeconds);
-        // Upscaling first gives zoompan sub-pixel room, so slow moves do not jitter; twice the size keeps it quick.
-        var filter = $"scale={width * 2}:{height * 2}:force_original_aspect_ratio=increase,crop={width * 2}:{height * 2}," +
-                     $"{ZoomPan(request.Move, frames)}:d={frames}:s={width}x{height}:fps={FramesPerSecond},setsar=1,format=yuv420p";
-        // A single input frame without -loop: zoompan turns it into exactly d frames.
+        var fps = FramesPerSecond.ToString(CultureInfo.InvariantCulture);
+        // The frame is decoded and scaled once; the loop filter repeats the scaled picture for every frame.
+        var repeat = $"loop=loop={frames - 1}:size=1:start=0,setpts=N/{fps}/TB";
+        var filter = request.Move switch
+        {
+            CameraMove.PushIn or CameraMove.PullOut =>
+                // The only moves that resample every frame. From 1.5x the size, zoompan's whole-pixel crop
+                // positions are two thirds of an output pixel, so the slow zoom does not jitter.
+                $"{Cover(Even(width * 1.5), Even(height * 1.5))},format=yuv420p,{ZoomPan(request.Move, frames)}:d={frames}:s={width}x{height}:fps={fps}",
+            CameraMove.PanLeft or CameraMove.PanRight or CameraMove.TiltUp or CameraMove.TiltDown =>
+                // A window of the clip's size slides over the frame scaled to Zoom: the same view as zooming to
+                // Zoom and moving across, for the price of a crop. In RGB, so it moves by single pixels.
+                $"{Cover(Even(width * Zoom), Even(height * Zoom))},{repeat},crop={width}:{height}:{Slide(request.Move, frames)},format=yuv420p",
+            _ => $"{Cover(width, height)},format=yuv420p,{repeat}",
+        };
         return
         [
             "-i", request.ImagePath,
-            "-vf", filter,
+            "-vf", filter + ",setsar=1",
             "-frames:v", frames.ToString(CultureInfo.InvariantCulture),
-            "-c:v", "libx264", "-preset", preset, "-pix_fmt", "yuv420p", "-r", FramesPerSecond.ToString(CultureInfo.InvariantCulture),
+            "-c:v", "libx264", "-preset", preset, "-threads", threads.ToString(CultureInfo.InvariantCulture), "-pix_fmt", "yuv420p", "-r", fps,
             "-movflags", "+faststart", "-an", "-f", "mp4", output,
         ];
     }
 
-    /// <summary>The zoompan expressions of a move; <c>on</c> is the output frame number, 0 to frames-1.</summary>
+    private static int Even(double size) => Math.Max(2, (int)Math.Round(size / 2, MidpointRounding.AwayFromZero) * 2);
+
+    private static string Cover(int width, int height) => $"scale={width}:{height}:force_original_aspect_ratio=increase,crop={width}:{height}";
+
+    /// <summary>The crop position of a pan or tilt; <c>n</c> is the frame number, 0 to frames-1.</summary>
+    internal static string Slide(CameraMove move, int frames)
+    {
+        var progress = $"n/{Math.Max(frames - 1, 1).ToString(CultureInfo.InvariantCulture)}";
+        return move switch
+        {
+            CameraMove.PanRight => $"x='(iw-ow)*{progress}':y='(ih-oh)/2'",
+            CameraMove.PanLeft => $"x='(iw-ow)*(1-{progress})':y='(ih-oh)/2'",
+            CameraMove.TiltUp => $"x='(iw-ow)/2':y='(ih-oh)*(1-{progress})'",
+            CameraMove.TiltDown => $"x='(iw-ow)/2':y='(ih-oh)*{progress}'",
+            _ => throw new ArgumentOutOfRangeException(nameof(move), move, "Only pans and tilts slide."),
+        };
+    }
+
+    /// <summary>The zoompan expressions of a push-in or pull-out; <c>on</c> is the output frame number, 0 to frames-1.</summary>
     internal static string ZoomPan(CameraMove move, int frames)
     {
         var last = Math.Max(frames - 1, 1).ToString(CultureInfo.InvariantCulture);
@@ -70,16 +100,7 @@ public sealed class FfmpegVideoProvider(Ffmpeg ffmpeg, IOptions<OfflineOptions> 
         const string centreX = "iw/2-(iw/zoom/2)";
         const string centreY = "ih/2-(ih/zoom/2)";
         var progress = $"on/{last}";
-        var (z, x, y) = move switch
-        {
-            CameraMove.PushIn => ($"1+{extra}*{progress}", centreX, centreY),
-            CameraMove.PullOut => ($"{zoom}-{extra}*{progress}", centreX, centreY),
-            CameraMove.PanRight => (zoom, $"(iw-iw/zoom)*{progress}", centreY),
-            CameraMove.PanLeft => (zoom, $"(iw-iw/zoom)*(1-{progress})", centreY),
-            CameraMove.TiltUp => (zoom, centreX, $"(ih-ih/zoom)*(1-{progress})"),
-            CameraMove.TiltDown => (zoom, centreX, $"(ih-ih/zoom)*{progress}"),
-            _ => ("1", "0", "0"),
-        };
-        return $"zoompan=z='{z}':x='{x}':y='{y}'";
+        var z = move == CameraMove.PullOut ? $"{zoom}-{extra}*{progress}" : $"1+{extra}*{progress}";
+        return $"zoompan=z='{z}':x='{centreX}':y='{centreY}'";
     }
 }

@@ -1,13 +1,15 @@
 using System.Text;
+using Microsoft.Extensions.Options;
 using SkiaSharp;
 
 namespace StageStream.Core.Providers.Offline;
 
 /// <summary>
 /// image_generation without a model: a real PNG frame with a gradient whose colours come from the visual prompt,
-/// the shot number, and the narration legibly wrapped (Chinese per character, English per word).
+/// the shot number in the story's language, and the narration legibly wrapped (Chinese per character, English per
+/// word), laid out for the frame's shape (landscape, portrait or square).
 /// </summary>
-public sealed class OfflineImageProvider(OfflineFonts fonts) : IImageProvider
+public sealed class OfflineImageProvider(OfflineFonts fonts, IOptionsMonitor<OfflineOptions> options) : IImageProvider
 {
     public const int MinSize = 16;
     public const int MaxSize = 8192;
@@ -74,15 +76,38 @@ public sealed class OfflineImageProvider(OfflineFonts fonts) : IImageProvider
         }
 
         // Everything written stays inside the part of the frame every camera move keeps in view.
-        var label = $"SHOT {request.Sequence}/{Math.Max(request.Sequence, request.ShotCount)} · {request.ShotType.ToUpperInvariant()}";
-        DrawLabel(canvas, label, fonts.For(label), height / 22f, width * SafeMargin, height * SafeMargin, SKTextAlign.Left, 220);
-        DrawLabel(canvas, "offline", fonts.Latin ?? fonts.Cjk, height / 30f, width * (1 - SafeMargin), height * (1 - SafeMargin),
-            SKTextAlign.Right, 150, bottom: true);
+        var label = Label(request);
+        var labelSize = Math.Min(width, height) / 22f;
+        DrawLabel(canvas, label, fonts.For(label), labelSize, width * SafeMargin, height * SafeMargin, SKTextAlign.Left, 200);
+        if (options.CurrentValue.MarkFrames)
+        {
+            DrawLabel(canvas, "offline", fonts.Latin ?? fonts.Cjk, Math.Min(width, height) / 30f, width * (1 - SafeMargin), height * (1 - SafeMargin),
+                SKTextAlign.Right, 150, bottom: true);
+        }
         DrawNarration(canvas, request.Narration.Trim(), width, height);
 
         using var image = surface.Snapshot();
         using var png = image.Encode(SKEncodedImageFormat.Png, 100);
         return png.ToArray();
+    }
+
+    /// <summary>The shot's number and type in the narration's language: "SHOT 3/12 · WIDE" or "第 3/12 镜 · 远景".</summary>
+    internal static string Label(ImageRequest request)
+    {
+        var count = Math.Max(request.Sequence, request.ShotCount);
+        if (!OfflineText.IsChinese(request.Narration))
+        {
+            return $"SHOT {request.Sequence}/{count} · {request.ShotType.ToUpperInvariant()}";
+        }
+        var type = request.ShotType.Trim().ToLowerInvariant() switch
+        {
+            "wide" or "extreme wide" or "establishing" => "远景",
+            "medium" => "中景",
+            "medium close-up" => "近景",
+            "close-up" or "extreme close-up" => "特写",
+            _ => "",
+        };
+        return type.Length > 0 ? $"第 {request.Sequence}/{count} 镜 · {type}" : $"第 {request.Sequence}/{count} 镜";
     }
 
     private static void DrawLabel(SKCanvas canvas, string text, SKTypeface? face, float size, float x, float y, SKTextAlign align, byte alpha, bool bottom = false)
@@ -100,13 +125,16 @@ public sealed class OfflineImageProvider(OfflineFonts fonts) : IImageProvider
             return;
         }
         var face = fonts.For(text);
+        var shortSide = Math.Min(width, height);
         var boxWidth = width * (1 - 2 * SafeMargin) * 0.94f;
-        var boxTop = height * (SafeMargin + 0.07f);
-        var boxHeight = height * (1 - 2 * SafeMargin - 0.12f);
-        var minSize = Math.Max(8f, height / 40f);
+        // A portrait frame keeps the text to its middle band; landscape and square frames give it most of the height.
+        var portrait = height > width * 1.2f;
+        var boxHeight = portrait ? height * 0.45f : height * (1 - 2 * SafeMargin - 0.12f);
+        var boxTop = portrait ? (height - boxHeight) / 2 : height * (SafeMargin + 0.07f);
+        var minSize = Math.Max(8f, shortSide / 40f);
 
         // The largest size at which the whole narration fits; below the minimum it is cut with an ellipsis.
-        using var font = new SKFont(face, Math.Min(height / 11f, width / 16f)) { Subpixel = true };
+        using var font = new SKFont(face, portrait ? width / 12f : Math.Min(height / 11f, width / 16f)) { Subpixel = true };
         List<string> lines;
         float lineHeight;
         while (true)

@@ -18,6 +18,7 @@ public static class OfflineProviderExtensions
         services.AddSingleton<IImageProvider, OfflineImageProvider>();
         services.AddSingleton<ICameraProvider, OfflineCameraProvider>();
         services.AddSingleton<IVideoProvider, FfmpegVideoProvider>();
+        services.AddSingleton<IVoiceProvider, EspeakVoiceProvider>();
         services.TryAddSingleton<IFilmAssembler, FfmpegFilmAssembler>();
         return services;
     }

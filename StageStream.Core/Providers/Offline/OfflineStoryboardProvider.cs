@@ -43,9 +43,9 @@ public sealed class OfflineStoryboardProvider(IOptionsMonitor<OfflineOptions> op
 
     public string Name => OfflineProvider.Name;
 
-    public async Task<IReadOnlyList<ShotDraft>> PlanAsync(string text, Func<string, ValueTask> onToken, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ShotDraft>> PlanAsync(string text, StoryboardTarget target, Func<string, ValueTask> onToken, CancellationToken cancellationToken)
     {
-        var shots = Plan(text);
+        var shots = StoryboardFit.Fit(Plan(text), target);
         var pacer = new TokenPacer(options.CurrentValue.TokensPerSecond);
         foreach (var line in JsonLines(shots))
         {
@@ -215,7 +215,7 @@ public sealed class OfflineStoryboardProvider(IOptionsMonitor<OfflineOptions> op
             : OfflineText.FindTerm(narration, StormTerms) is not null ? "stormy weather, dramatic clouds"
             : OfflineText.FindTerm(narration, MorningTerms) is not null ? "golden morning light"
             : "soft natural light";
-        return $"Cinematic still, {shotType} shot: {narration} ({light}, 16:9, detailed)";
+        return $"Cinematic still, {shotType} shot: {narration} ({light}, detailed)";
     }
 
     /// <summary>The plan as indented JSON, one line per token, so it reads like a model writing it.</summary>

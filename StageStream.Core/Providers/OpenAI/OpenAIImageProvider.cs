@@ -23,11 +23,7 @@ public sealed class OpenAIImageProvider(OpenAIEndpoint endpoint, ILogger<OpenAII
             ["narration"] = request.Narration,
             ["shot_type"] = request.ShotType,
         });
-        var body = new JsonObject { ["model"] = model, ["prompt"] = prompt, ["n"] = 1 };
-        if (!string.IsNullOrWhiteSpace(options.ImageSize))
-        {
-            body["size"] = options.ImageSize;
-        }
+        var body = new JsonObject { ["model"] = model, ["prompt"] = prompt, ["n"] = 1, ["size"] = SizeFor(options.ImageSize, request.Width, request.Height) };
         if (!string.IsNullOrWhiteSpace(options.ImageResponseFormat))
         {
             body["response_format"] = options.ImageResponseFormat;
@@ -62,6 +58,30 @@ public sealed class OpenAIImageProvider(OpenAIEndpoint endpoint, ILogger<OpenAII
             throw new ProviderException($"{context.Host} answered images/generations with neither b64_json nor url.");
         }
         return ImageFrames.ToPng(bytes, request.Width, request.Height);
+    }
+
+    /// <summary>
+    /// The size asked of the images API in the frame's shape: the configured (landscape) size as it is for a
+    /// landscape frame, its sides swapped for a portrait one, its shorter side squared for a square one; unset,
+    /// gpt-image's 1536x1024, 1024x1536 or 1024x1024.
+    /// </summary>
+    public static string SizeFor(string? configured, int width, int height)
+    {
+        var (a, b) = (1536, 1024);
+        var parts = configured?.Split('x', StringSplitOptions.TrimEntries);
+        if (parts is [var w, var h] && int.TryParse(w, out var cw) && int.TryParse(h, out var ch))
+        {
+            if (width >= height && height * 10 < width * 9)
+            {
+                return configured!.Trim();
+            }
+            (a, b) = (Math.Max(cw, ch), Math.Min(cw, ch));
+        }
+        else if (!string.IsNullOrWhiteSpace(configured))
+        {
+            return configured.Trim();
+        }
+        return height * 10 > width * 11 ? $"{b}x{a}" : width * 10 > height * 11 ? $"{a}x{b}" : $"{b}x{b}";
     }
 }
 

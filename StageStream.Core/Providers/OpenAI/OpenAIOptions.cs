@@ -21,7 +21,11 @@ public sealed class OpenAIOptions
 
     public string ImageModel { get; set; } = "gpt-image-1";
 
-    /// <summary>Sent as <c>size</c> to the images API; unset lets the vendor choose. Frames are fitted to the pipeline size either way.</summary>
+    /// <summary>
+    /// The landscape size asked of the images API (e.g. <c>1792x1024</c> for dall-e-3); portrait projects ask for it with
+    /// the sides swapped, square ones for the shorter side squared. Unset: 1536x1024, 1024x1536, 1024x1024 (gpt-image).
+    /// Frames are fitted to the project's frame size either way.
+    /// </summary>
     public string? ImageSize { get; set; }
 
     /// <summary><c>b64_json</c> or <c>url</c>; unset sends none, because gpt-image models refuse the parameter.</summary>

@@ -1,4 +1,5 @@
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Options;
 using Polly;
@@ -35,6 +36,8 @@ public static class OpenAIProviderExtensions
                 pipeline.AddTimeout(options.RequestTimeout);
             });
         services.AddSingleton<OpenAIEndpoint>();
+        // The voice provider stores speech as the offline one does, through ffmpeg.
+        services.TryAddSingleton<Offline.Ffmpeg>();
         services.AddSingleton<OpenAIChat>();
         services.AddSingleton<OpenAIConnectionTester>();
         services.AddSingleton<IRewriteProvider, OpenAIRewriteProvider>();
@@ -42,6 +45,7 @@ public static class OpenAIProviderExtensions
         services.AddSingleton<ICameraProvider, OpenAICameraProvider>();
         services.AddSingleton<IImageProvider, OpenAIImageProvider>();
         services.AddSingleton<IVideoProvider, OpenAIVideoProvider>();
+        services.AddSingleton<IVoiceProvider, OpenAIVoiceProvider>();
         return services;
     }
 }

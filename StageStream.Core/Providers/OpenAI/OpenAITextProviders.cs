@@ -31,10 +31,18 @@ public sealed class OpenAIStoryboardProvider(OpenAIChat chat, OpenAIEndpoint end
 {
     public string Name => OpenAIProvider.Name;
 
-    public async Task<IReadOnlyList<ShotDraft>> PlanAsync(string text, Func<string, ValueTask> onToken, CancellationToken cancellationToken)
+    public async Task<IReadOnlyList<ShotDraft>> PlanAsync(string text, StoryboardTarget target, Func<string, ValueTask> onToken, CancellationToken cancellationToken) =>
+        StoryboardFit.Fit(await PlanModelAsync(text, target, onToken, cancellationToken), target);
+
+    private async Task<IReadOnlyList<ShotDraft>> PlanModelAsync(string text, StoryboardTarget target, Func<string, ValueTask> onToken, CancellationToken cancellationToken)
     {
         const string stage = StageNames.Storyboard;
-        var prompt = PromptTemplates.RenderFor(stage, endpoint.StageSettings(stage), new Dictionary<string, string> { ["text"] = text });
+        var scenes = StoryboardFit.ShotsFor(target) is { } wanted ? $"exactly {wanted}" : "3 to 12";
+        if (target.Seconds is { } seconds)
+        {
+            scenes += $" (about {seconds} seconds of film in all)";
+        }
+        var prompt = PromptTemplates.RenderFor(stage, endpoint.StageSettings(stage), new Dictionary<string, string> { ["text"] = text, ["scenes"] = scenes });
         var messages = OpenAIChat.Messages(prompt).ToList();
         var answer = await chat.CompleteAsync(stage, messages, onToken, cancellationToken);
         if (StoryboardJson.TryParse(answer, out var shots, out var problem))

@@ -19,7 +19,7 @@ public static partial class PromptTemplates
             "Rewrite the story below as vivid narration for a short film. Keep its language, plot and names, and about its length. " +
             "Answer with the rewritten text only.\n\n{text}",
         [StageNames.Storyboard] =
-            "Split the story below into 3 to 12 scenes of a short film. Answer with JSON only, no prose and no code fence, in exactly this form:\n" +
+            "Split the story below into {scenes} scenes of a short film. Answer with JSON only, no prose and no code fence, in exactly this form:\n" +
             "{\"scenes\":[{\"narration\":\"...\",\"visual_prompt\":\"...\",\"shot_type\":\"wide\",\"duration\":5}]}\n" +
             "narration: the words spoken over the scene, in the story's language. " +
             "visual_prompt: an English description of one still picture for an image model (subject, setting, light, style). " +

@@ -20,14 +20,25 @@ public sealed class ProjectActions(IServiceScopeFactory scopes, IOptions<Storage
     public Task<ProjectDto> GetAsync(string id, CancellationToken cancellationToken = default) =>
         WithProjects(async projects => (await projects.GetAsync(id, cancellationToken)).ToDto());
 
-    public Task<ProjectDto> CreateAsync(string? name, string? originalText, CancellationToken cancellationToken = default) =>
-        WithProjects(async projects => (await projects.CreateAsync(name, originalText, cancellationToken)).ToDto());
+    public Task<ProjectDto> CreateAsync(string? name, string? originalText, FilmSettings? settings = null, CancellationToken cancellationToken = default) =>
+        WithProjects(async projects => (await projects.CreateAsync(name, originalText, settings ?? FilmSettings.None, cancellationToken)).ToDto());
 
     public Task<ShotDto> EditShotAsync(string id, int sequence, string? narration, string? visualPrompt, CancellationToken cancellationToken = default) =>
         WithProjects(async projects => (await projects.EditShotAsync(id, sequence, narration, visualPrompt, cancellationToken)).ToDto());
 
     public Task RunStageAsync(string id, string stage, bool force, CancellationToken cancellationToken = default) =>
         WithPipeline(id, (pipeline, project) => pipeline.StartStageAsync(project, stage, force, cancellationToken), cancellationToken);
+
+    /// <summary>Stores an uploaded background track (checked to be audio) as the project's music; null content removes it.</summary>
+    public async Task<ProjectDto> SetMusicAsync(string id, Stream? content, string? fileName, CancellationToken cancellationToken = default)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var projects = scope.ServiceProvider.GetRequiredService<ProjectService>();
+        await projects.GetAsync(id, cancellationToken);
+        var path = content is null ? null
+            : await scope.ServiceProvider.GetRequiredService<StageStream.Core.Narration.MusicUpload>().SaveAsync(id, content, fileName, cancellationToken);
+        return (await projects.SetMusicAsync(id, path, cancellationToken)).ToDto();
+    }
 
     public Task RunPipelineAsync(string id, bool force, CancellationToken cancellationToken = default) =>
         WithPipeline(id, (pipeline, project) => pipeline.StartPipelineAsync(project, force, cancellationToken), cancellationToken);

@@ -1,4 +1,5 @@
 using Microsoft.AspNetCore.Components;
+using Microsoft.AspNetCore.Components.Forms;
 using MudBlazor;
 using StageStream.Core.Events;
 using StageStream.Core.Pipeline;
@@ -189,6 +190,37 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         finally
         {
             _busy = false;
+        }
+    }
+
+    private async Task UploadMusicAsync(InputFileChangeEventArgs e)
+    {
+        try
+        {
+            await using var content = e.File.OpenReadStream(StageStream.Core.Narration.MusicUpload.MaxBytes);
+            Apply(await Actions.SetMusicAsync(Id, content, e.File.Name), syncStages: true);
+            Snackbar.Add(T["Video.MusicSaved"], Severity.Success);
+        }
+        catch (ProjectRequestException ex)
+        {
+            Snackbar.Add(ex.Message, Severity.Error);
+        }
+        catch (IOException ex)
+        {
+            // The browser's stream refuses a file over the size limit.
+            Snackbar.Add(ex.Message, Severity.Error);
+        }
+    }
+
+    private async Task RemoveMusicAsync()
+    {
+        try
+        {
+            Apply(await Actions.SetMusicAsync(Id, null, null), syncStages: true);
+        }
+        catch (ProjectRequestException ex)
+        {
+            Snackbar.Add(ex.Message, Severity.Error);
         }
     }
 
