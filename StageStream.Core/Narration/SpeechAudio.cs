@@ -1,3 +1,4 @@
+using StageStream.Core.Persistence;
 using StageStream.Core.Providers;
 using StageStream.Core.Providers.Offline;
 
@@ -104,7 +105,7 @@ public static class SpeechAudio
 
     private static void WriteWav(string path, ReadOnlySpan<byte> data, int sampleRate)
     {
-        var part = path + ".part";
+        var part = path + DataFolder.PartialSuffix;
         using (var writer = new BinaryWriter(File.Create(part)))
         {
             writer.Write(0x46464952u);

@@ -59,7 +59,7 @@ public static class Subtitles
         var chinese = OfflineText.IsChinese(text);
         // English lines longer than ~42 characters are hard to read however wide the film is.
         capacity = chinese ? capacity : Math.Min(capacity, 21);
-        var units = Units(string.Join(' ', OfflineText.Lines(text)));
+        var units = OfflineText.BreakUnits(string.Join(' ', OfflineText.Lines(text)));
         var lines = new List<string>();
         var line = new StringBuilder();
         var lastBreak = -1;
@@ -97,39 +97,6 @@ public static class Subtitles
 
     /// <summary>Width in em: CJK characters and full-width marks 1, everything else 1/2.</summary>
     public static double Ems(string text) => text.Sum(c => OfflineText.IsCjk(c) || OfflineText.IsCjkPunctuation(c) ? 1.0 : 0.5);
-
-    /// <summary>Words with their trailing space, and single CJK characters.</summary>
-    private static IEnumerable<string> Units(string text)
-    {
-        var word = new StringBuilder();
-        foreach (var element in OfflineText.Elements(text))
-        {
-            var c = element[0];
-            if (char.IsWhiteSpace(c))
-            {
-                word.Append(' ');
-                yield return word.ToString();
-                word.Clear();
-            }
-            else if (OfflineText.IsCjk(c) || OfflineText.IsCjkPunctuation(c))
-            {
-                if (word.Length > 0)
-                {
-                    yield return word.ToString();
-                    word.Clear();
-                }
-                yield return element;
-            }
-            else
-            {
-                word.Append(element);
-            }
-        }
-        if (word.Length > 0)
-        {
-            yield return word.ToString();
-        }
-    }
 
     public static string ToSrt(IReadOnlyList<Cue> cues)
     {

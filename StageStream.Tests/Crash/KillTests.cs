@@ -19,7 +19,7 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
         safe in the harbour, and the keeper finally slept.
         """;
 
-    private readonly string _data = Directory.CreateTempSubdirectory("stagestream-kill-").FullName;
+    private readonly TempFolder _folder = new();
     private readonly int _port = AppProcess.FreePort();
 
     private static readonly Dictionary<string, string?> Settings = new()
@@ -30,16 +30,9 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
         ["Providers:Offline:TokensPerSecond"] = "60",
     };
 
-    public void Dispose()
-    {
-        try
-        {
-            Directory.Delete(_data, recursive: true);
-        }
-        catch (IOException)
-        {
-        }
-    }
+    private string DataPath => _folder.Path;
+
+    public void Dispose() => _folder.Dispose();
 
     [Fact]
     public async Task KilledDuringRewriteAndDuringVideoTheReplayHoldsEverythingClientsSawAndThePipelineCompletes()
@@ -94,7 +87,7 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
 
             var project = await app.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
             Assert.Equal("completed", project.GetProperty("status").GetString());
-            Assert.Empty(Directory.GetFiles(Path.Combine(_data, "media"), "*.part", SearchOption.AllDirectories));
+            Assert.Empty(Directory.GetFiles(Path.Combine(DataPath, "media"), "*.part", SearchOption.AllDirectories));
         }
         catch
         {
@@ -161,7 +154,7 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
         }
     }
 
-    private Task<AppProcess> StartAsync(IDictionary<string, string?>? settings = null) => AppProcess.StartAsync(_data, settings ?? Settings, _port);
+    private Task<AppProcess> StartAsync(IDictionary<string, string?>? settings = null) => AppProcess.StartAsync(DataPath, settings ?? Settings, _port);
 
     /// <summary>Everything the log holds for the stream, as a client that connects now with <c>Last-Event-ID: 0</c> gets it.</summary>
     private static async Task<List<SseFrame>> ReplayAsync(AppProcess app, string path)

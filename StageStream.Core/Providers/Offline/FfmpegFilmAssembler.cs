@@ -41,7 +41,6 @@ public sealed class FfmpegFilmAssembler(
             && c.FrameRate == first.FrameRate);
 
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(request.OutputPath))!);
-        var part = request.OutputPath + ".part";
         // Outside the served media folder: the list names the server's absolute paths.
         var temp = Path.Combine(Path.GetTempPath(), $"stagestream-{Guid.NewGuid():N}");
         var list = temp + ".concat.txt";
@@ -100,13 +99,12 @@ public sealed class FfmpegFilmAssembler(
                     arguments.AddRange(["-metadata:s:s:0", $"language={request.SubtitleLanguage}"]);
                 }
             }
-            arguments.AddRange(["-movflags", "+faststart", "-f", "mp4", part]);
-            await ffmpeg.RunFfmpegAsync(arguments, cancellationToken);
-            File.Move(part, request.OutputPath, overwrite: true);
+            arguments.AddRange(["-movflags", "+faststart", "-f", "mp4"]);
+            await DataFolder.WriteAtomicallyAsync(request.OutputPath, part => ffmpeg.RunFfmpegAsync([.. arguments, part], cancellationToken));
         }
         finally
         {
-            foreach (var file in new[] { part, list, mix, subtitles })
+            foreach (var file in new[] { list, mix, subtitles })
             {
                 File.Delete(file);
             }

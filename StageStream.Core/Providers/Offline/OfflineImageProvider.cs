@@ -179,7 +179,7 @@ public sealed class OfflineImageProvider(OfflineFonts fonts, IOptionsMonitor<Off
     {
         var lines = new List<string>();
         var line = new StringBuilder();
-        foreach (var unit in Units(text))
+        foreach (var unit in OfflineText.BreakUnits(text))
         {
             if (line.Length > 0 && measure((line + unit).TrimEnd()) > maxWidth && !NoLineStart.Contains(unit[0]))
             {
@@ -208,38 +208,5 @@ public sealed class OfflineImageProvider(OfflineFonts fonts, IOptionsMonitor<Off
             lines.Add(line.ToString().TrimEnd());
         }
         return lines;
-    }
-
-    /// <summary>Words with their trailing space, and single CJK characters (each a place a line may break).</summary>
-    private static IEnumerable<string> Units(string text)
-    {
-        var word = new StringBuilder();
-        foreach (var element in OfflineText.Elements(text))
-        {
-            var c = element[0];
-            if (char.IsWhiteSpace(c))
-            {
-                word.Append(' ');
-                yield return word.ToString();
-                word.Clear();
-            }
-            else if (OfflineText.IsCjk(c) || OfflineText.IsCjkPunctuation(c))
-            {
-                if (word.Length > 0)
-                {
-                    yield return word.ToString();
-                    word.Clear();
-                }
-                yield return element;
-            }
-            else
-            {
-                word.Append(element);
-            }
-        }
-        if (word.Length > 0)
-        {
-            yield return word.ToString();
-        }
     }
 }

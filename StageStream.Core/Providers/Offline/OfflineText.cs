@@ -411,4 +411,37 @@ internal static partial class OfflineText
     private static partial Regex RepeatedChinesePunctuation();
     [GeneratedRegex(@"[^\p{L}\p{N}']+")]
     private static partial Regex NonWord();
+
+    /// <summary>Words with their trailing space, and single CJK characters (each a place a line may break).</summary>
+    public static IEnumerable<string> BreakUnits(string text)
+    {
+        var word = new StringBuilder();
+        foreach (var element in Elements(text))
+        {
+            var c = element[0];
+            if (char.IsWhiteSpace(c))
+            {
+                word.Append(' ');
+                yield return word.ToString();
+                word.Clear();
+            }
+            else if (IsCjk(c) || IsCjkPunctuation(c))
+            {
+                if (word.Length > 0)
+                {
+                    yield return word.ToString();
+                    word.Clear();
+                }
+                yield return element;
+            }
+            else
+            {
+                word.Append(element);
+            }
+        }
+        if (word.Length > 0)
+        {
+            yield return word.ToString();
+        }
+    }
 }
