@@ -7,20 +7,27 @@ public sealed class StorageOptions
     /// <summary>The one folder that holds the database and the media; relative paths are under the content root.</summary>
     public string DataPath { get; set; } = "data";
 
+    /// <summary>
+    /// Where the media files live, if not in <c>{DataPath}/media</c>: on several hosts, a folder every host mounts
+    /// (each host keeping its own data folder). Relative paths are under the content root.
+    /// </summary>
+    public string? MediaRoot { get; set; }
+
     /// <summary>Below this much free space on the data folder's disk, <c>/health</c> reports it Unhealthy.</summary>
     public int MinFreeMegabytes { get; set; } = 200;
 }
 
-/// <summary>The resolved data folder: the database file and media files live here.</summary>
+/// <summary>The resolved data folder: the database file and media files live here (or media in a shared media root).</summary>
 public sealed class DataFolder
 {
     /// <summary>The ending of a media file being written; it becomes the file only once complete.</summary>
     public const string PartialSuffix = ".part";
 
     /// <exception cref="DataFolderException">The folder or its media folder cannot be created.</exception>
-    public DataFolder(string root)
+    public DataFolder(string root, string? mediaRoot = null)
     {
         Root = Path.GetFullPath(root);
+        MediaRoot = Path.GetFullPath(mediaRoot ?? Path.Combine(Root, "media"));
         if (File.Exists(Root))
         {
             throw new DataFolderException(Root, "it is a file, not a folder", "Move the file away or set Storage:DataPath to a folder.");
@@ -40,7 +47,11 @@ public sealed class DataFolder
     public const string DatabaseFileName = "stagestream.db";
 
     public string DatabasePath => Path.Combine(Root, DatabaseFileName);
-    public string MediaRoot => Path.Combine(Root, "media");
+
+    /// <summary>The media store: <c>{Root}/media</c>, or <c>Storage:MediaRoot</c> when set (a folder all hosts share).</summary>
+    public string MediaRoot { get; }
+
+    public bool MediaIsShared => !string.Equals(MediaRoot, Path.Combine(Root, "media"), StringComparison.Ordinal);
 
     /// <summary>The folder of one project's media, created on demand.</summary>
     public string ProjectMediaFolder(string projectId)
@@ -142,6 +153,33 @@ public sealed class DataFolder
 
     /// <summary>Free bytes for this process on the data folder's disk.</summary>
     public long FreeBytes => new DriveInfo(Root).AvailableFreeSpace;
+
+    /// <summary>Free bytes for this process on the media store's disk.</summary>
+    public long MediaFreeBytes => new DriveInfo(MediaRoot).AvailableFreeSpace;
+
+    /// <summary>Why the media store cannot take a write now, or null when a probe file can be written, read back and removed there.</summary>
+    public string? MediaWriteProblem()
+    {
+        var probe = Path.Combine(MediaRoot, $".write-probe-{Environment.MachineName}-{Environment.ProcessId}-{Guid.NewGuid():N}");
+        try
+        {
+            File.WriteAllBytes(probe, [1]);
+            var read = File.ReadAllBytes(probe);
+            File.Delete(probe);
+            return read is [1] ? null : "a file written there reads back differently";
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            try
+            {
+                File.Delete(probe);
+            }
+            catch (Exception again) when (again is IOException or UnauthorizedAccessException)
+            {
+            }
+            return StorageFaults.Describe(e);
+        }
+    }
 
     /// <summary>
     /// Why the folder cannot take a write now (read-only, no permission, disk full), or null when a small probe

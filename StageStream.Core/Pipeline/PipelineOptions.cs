@@ -24,9 +24,20 @@ public sealed class PipelineOptions
 
     /// <summary>
     /// The Quartz scheduler whose stage jobs this process runs and recovers. Empty: one fixed name for a lone
-    /// server; with Redis (several processes on one database), the process's host and port.
+    /// server or a PostgreSQL cluster; with Redis on SQLite (several processes on one file), the process's host and port.
     /// </summary>
     public string? SchedulerName { get; set; }
+
+    /// <summary>On PostgreSQL (a Quartz cluster): how often each instance checks in.</summary>
+    [Range(0.5, 600)]
+    public double ClusterCheckinSeconds { get; set; } = 7.5;
+
+    /// <summary>
+    /// On PostgreSQL: how long past a missed check-in the others wait before they take over a silent instance's
+    /// stage jobs. A dead instance's runs resume elsewhere after about the check-in interval plus this.
+    /// </summary>
+    [Range(0.5, 600)]
+    public double ClusterCheckinMisfireSeconds { get; set; } = 7.5;
 
     /// <summary>
     /// Shots of one stage run worked on at once (frames, voices, clips); 0 = as many as the machine has cores.

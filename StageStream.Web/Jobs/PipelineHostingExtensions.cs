@@ -3,33 +3,38 @@ using Microsoft.Extensions.Options;
 using Quartz;
 using StageStream.Core.Persistence;
 using StageStream.Core.Pipeline;
+using StageStream.Web.Database;
 
 namespace StageStream.Web.Jobs;
 
 public static class PipelineHostingExtensions
 {
-    /// <summary>The data folder (database and media) and EF Core on SQLite.</summary>
+    /// <summary>The data folder, the media store and EF Core on the chosen database (<see cref="DatabaseChoice"/>).</summary>
     public static void AddPersistence(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<StorageOptions>().BindConfiguration(StorageOptions.Section);
-        builder.Services.AddSingleton(_ => new DataFolder(DataRoot(builder)));
-        builder.Services.AddDbContext<StageStreamDbContext>((services, options) =>
-            options.UseSqlite(SqliteConnectionString(services.GetRequiredService<DataFolder>().DatabasePath)));
+        builder.Services.AddSingleton(_ => new DataFolder(DataRoot(builder), MediaRoot(builder)));
+        builder.Services.AddSingleton(Database(builder));
+        builder.Services.AddDbContext<StageStreamDbContext>((services, options) => services.GetRequiredService<DatabaseChoice>().Configure(options));
     }
 
     /// <summary>
     /// The stage pipeline, with Quartz.NET running every stage run as a durable job in the app's database, so
-    /// queued and running stages survive a stop or a crash. Quartz cannot cluster on SQLite: a lone server's
-    /// scheduler owns every job; with Redis (several processes sharing the database) each process has a
-    /// scheduler of its own, named after its host and port, so it resumes its own jobs when it starts again.
+    /// queued and running stages survive a stop or a crash. On PostgreSQL the instances form one Quartz cluster
+    /// (one scheduler name, an instance id per process): any instance runs any job, and the jobs of an instance
+    /// that dies are recovered by another. Quartz cannot cluster on SQLite: a lone server's scheduler owns every
+    /// job; with Redis (several processes sharing the SQLite file) each process has a scheduler of its own, named
+    /// after its host and port, so it resumes its own jobs when it starts again.
     /// </summary>
     public static void AddPipeline(this WebApplicationBuilder builder)
     {
         builder.Services.AddStagePipeline();
         builder.Services.AddSingleton<IStageQueue, StageJobs>();
         builder.Services.AddSingleton<StageJobsInFlight>();
-        var shared = !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis"));
-        var database = Path.Combine(DataRoot(builder), DataFolder.DatabaseFileName);
+        var database = Database(builder);
+        // Several processes with a scheduler each (SQLite with Redis); a cluster shares one scheduler.
+        var shared = !database.IsPostgres && !string.IsNullOrWhiteSpace(builder.Configuration.GetConnectionString("Redis"));
+        var pipeline = builder.Configuration.GetSection(PipelineOptions.Section).Get<PipelineOptions>() ?? new PipelineOptions();
         builder.Services.AddQuartz(quartz =>
         {
             quartz.ConfigureScheduler(scheduler => scheduler.InstanceName = SchedulerName(builder, shared));
@@ -38,9 +43,11 @@ public static class PipelineHostingExtensions
             quartz.UseDefaultThreadPool(pool => pool.MaxConcurrency = 256);
             quartz.UsePersistentStore(store =>
             {
-                store.UseSqlite(SqliteConnectionString(database));
+                // Clustered on PostgreSQL: each process's instance id is generated at start (host name and time).
+                database.Configure(store, TimeSpan.FromSeconds(pipeline.ClusterCheckinSeconds), TimeSpan.FromSeconds(pipeline.ClusterCheckinMisfireSeconds));
                 store.UseSystemTextJsonSerializer();
-                // Quartz's own tables, created (or brought up to date) when the scheduler starts.
+                // Quartz's own tables, created (or brought up to date) when the scheduler starts; on PostgreSQL safely
+                // when several instances start at once.
                 store.ProvisionSchema();
             });
         });
@@ -69,7 +76,7 @@ public static class PipelineHostingExtensions
     }
 
     /// <summary>
-    /// Checks the data folder (throwing <see cref="DataFolderException"/>), applies migrations and turns on WAL.
+    /// Checks the data folder (throwing <see cref="DataFolderException"/>) and applies migrations (see <see cref="Migrator"/>).
     /// Runs before the app serves.
     /// </summary>
     public static async Task PrepareAsync(this WebApplication app, CancellationToken cancellationToken = default)
@@ -77,8 +84,14 @@ public static class PipelineHostingExtensions
         app.Services.GetRequiredService<DataFolder>().PrepareForStart();
         await using var scope = app.Services.CreateAsyncScope();
         var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
-        await db.Database.MigrateAsync(cancellationToken);
-        await db.Database.ExecuteSqlRawAsync("PRAGMA journal_mode=WAL;", cancellationToken);
+        var database = app.Services.GetRequiredService<DatabaseChoice>();
+        var logger = app.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(Migrator));
+        await Migrator.MigrateAsync(db, database, logger, cancellationToken);
+        if (database.IsPostgres && string.IsNullOrWhiteSpace(app.Configuration.GetConnectionString("Redis")))
+        {
+            logger.LogWarning("PostgreSQL without ConnectionStrings:Redis: events are kept in the database's log and reach this " +
+                "instance's clients only. Run one instance, or give every instance the same Redis (docs/multi-server.md).");
+        }
     }
 
     private static string DataRoot(WebApplicationBuilder builder)
@@ -87,5 +100,12 @@ public static class PipelineHostingExtensions
         return Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(builder.Environment.ContentRootPath, path));
     }
 
-    private static string SqliteConnectionString(string databasePath) => $"Data Source={databasePath};Default Timeout=30";
+    private static string? MediaRoot(WebApplicationBuilder builder)
+    {
+        var path = builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.MediaRoot)}"];
+        return string.IsNullOrWhiteSpace(path) ? null
+            : Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(builder.Environment.ContentRootPath, path));
+    }
+
+    private static DatabaseChoice Database(WebApplicationBuilder builder) => DatabaseChoice.From(builder.Configuration, DataRoot(builder));
 }

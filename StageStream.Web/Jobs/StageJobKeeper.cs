@@ -11,8 +11,10 @@ namespace StageStream.Web.Jobs;
 /// Quartz's hosted service, so it starts after the scheduler and stops before it).
 /// </summary>
 /// <param name="ownsEveryStage">
-/// True for a lone server. With several processes on one database, a stage's job may belong to another
-/// process's scheduler, so only the stop's hand-over applies.
+/// True for a lone server, and for every instance of a Quartz cluster (PostgreSQL), where all share one
+/// scheduler and see every job: the start-up check is then safe on each (a job it queues again replaces the
+/// one of the same key, and a run that is already processing ignores a second firing). With several processes
+/// on one SQLite file, a stage's job may belong to another process's scheduler, so only the stop's hand-over applies.
 /// </param>
 public sealed class StageJobKeeper(
     IServiceScopeFactory scopes, ISchedulerFactory schedulers, StageJobsInFlight inFlight, IHostApplicationLifetime lifetime,
