@@ -80,7 +80,7 @@ public sealed class RedisHealthAndCompatibilityTests
         Assert.Equal("Healthy", health.GetProperty("status").GetString());
 
         var ready = (await HealthAsync(app.Client, "/health/ready")).Body;
-        Assert.Equal(["data_folder", "database", "ffmpeg", "redis", "scheduler"], Names(ready));
+        Assert.Equal(["data_folder", "database", "ffmpeg", "media_store", "redis", "scheduler"], Names(ready));
         var live = (await HealthAsync(app.Client, "/health/live")).Body;
         Assert.Equal(["scheduler", "self"], Names(live));
     }

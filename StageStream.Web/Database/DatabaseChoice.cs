@@ -28,11 +28,13 @@ public sealed class DatabaseChoice
 
     public bool IsPostgres => PostgresConnectionString is not null;
 
-    public static DatabaseChoice From(IConfiguration configuration, string dataRoot)
-    {
-        var postgres = configuration.GetConnectionString(PostgresConnectionStringName);
-        return new(string.IsNullOrWhiteSpace(postgres) ? null : postgres, Path.Combine(dataRoot, DataFolder.DatabaseFileName));
-    }
+    public static DatabaseChoice From(IConfiguration configuration, string dataRoot) =>
+        new(PostgresOf(configuration), Path.Combine(dataRoot, DataFolder.DatabaseFileName));
+
+    public static bool IsPostgresConfigured(IConfiguration configuration) => PostgresOf(configuration) is not null;
+
+    private static string? PostgresOf(IConfiguration configuration) =>
+        configuration.GetConnectionString(PostgresConnectionStringName) is { } value && !string.IsNullOrWhiteSpace(value) ? value : null;
 
     /// <summary>EF Core on the chosen database, with that provider's migrations.</summary>
     public void Configure(DbContextOptionsBuilder options)

@@ -4,11 +4,12 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
 using Quartz;
 using StageStream.Core.Persistence;
+using StageStream.Web.Database;
 
 namespace StageStream.Web.Health;
 
-/// <summary>The database answers a query on its schema.</summary>
-public sealed class DatabaseHealthCheck(StageStreamDbContext db, DataFolder data) : IHealthCheck
+/// <summary>The database (SQLite or PostgreSQL) answers a query on its schema.</summary>
+public sealed class DatabaseHealthCheck(StageStreamDbContext db, DatabaseChoice database) : IHealthCheck
 {
     public async Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
     {
@@ -17,14 +18,16 @@ public sealed class DatabaseHealthCheck(StageStreamDbContext db, DataFolder data
         {
             var projects = await db.Projects.CountAsync(cancellationToken);
             return HealthCheckResult.Healthy(
-                $"The SQLite database {Path.GetFileName(data.DatabasePath)} in the data folder answered in {watch.Elapsed.TotalMilliseconds:0} ms.",
-                new Dictionary<string, object> { ["projects"] = projects });
+                $"{Capitalized(database.Description)} answered in {watch.Elapsed.TotalMilliseconds:0} ms.",
+                new Dictionary<string, object> { ["projects"] = projects, ["provider"] = database.IsPostgres ? "postgresql" : "sqlite" });
         }
-        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or Microsoft.Data.Sqlite.SqliteException)
+        catch (Exception ex) when (ex is DbUpdateException or InvalidOperationException or System.Data.Common.DbException or TimeoutException)
         {
-            return HealthCheckResult.Unhealthy($"The SQLite database {Path.GetFileName(data.DatabasePath)} in the data folder cannot be read: {ex.Message}", ex);
+            return HealthCheckResult.Unhealthy($"{Capitalized(database.Description)} cannot be read: {ex.Message}", ex);
         }
     }
+
+    private static string Capitalized(string text) => char.ToUpperInvariant(text[0]) + text[1..];
 }
 
 /// <summary>

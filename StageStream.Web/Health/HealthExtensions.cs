@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
+using StageStream.Web.Database;
 
 namespace StageStream.Web.Health;
 
 /// <summary>
-/// <c>/health</c> and <c>/health/ready</c>: the database, the data folder (writable, free space), Redis (when configured), the Quartz scheduler and
-/// ffmpeg. <c>/health/live</c>: only what a restart would fix (the process answers, the scheduler runs), so an
+/// <c>/health</c> and <c>/health/ready</c>: the database (SQLite or PostgreSQL), the data folder (writable, free space), the media
+/// store, Redis (when configured), the Quartz scheduler, the Quartz cluster (on PostgreSQL) and ffmpeg. <c>/health/live</c>: only what a restart would fix (the process answers, the scheduler runs), so an
 /// outage of a shared dependency never restarts every instance at once.
 /// </summary>
 public static class HealthExtensions
@@ -20,7 +21,12 @@ public static class HealthExtensions
             .AddCheck<DatabaseHealthCheck>("database", tags: [Ready])
             .AddCheck<DataFolderHealthCheck>("data_folder", tags: [Ready])
             .AddCheck<SchedulerHealthCheck>("scheduler", tags: [Ready, Live])
-            .AddCheck<FfmpegHealthCheck>("ffmpeg", tags: [Ready]);
+            .AddCheck<FfmpegHealthCheck>("ffmpeg", tags: [Ready])
+            .AddCheck<MediaStoreHealthCheck>("media_store", tags: [Ready]);
+        if (DatabaseChoice.IsPostgresConfigured(builder.Configuration))
+        {
+            builder.Services.AddHealthChecks().AddCheck<ClusterHealthCheck>("cluster", tags: [Ready]);
+        }
     }
 
     public static void MapHealth(this WebApplication app)
