@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite. Installs what the tests need and the machine lacks (as root, via apt-get):
-# redis-server, ffmpeg, espeak-ng, chromium, fonts-noto-cjk. Then builds and runs every test project.
+# redis-server, ffmpeg, espeak-ng, chromium, fonts-noto-cjk, postgresql and nginx (the cluster tests start their own
+# servers on free loopback ports; the packages' own services are not used). Then builds and runs every test project.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -10,6 +11,8 @@ command -v ffmpeg >/dev/null 2>&1 || missing+=(ffmpeg)
 command -v espeak-ng >/dev/null 2>&1 || missing+=(espeak-ng)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 ls /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc >/dev/null 2>&1 || missing+=(fonts-noto-cjk)
+ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || missing+=(postgresql)
+[ -x /usr/sbin/nginx ] || missing+=(nginx)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     echo "Installing: ${missing[*]}"

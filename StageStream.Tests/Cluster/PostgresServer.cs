@@ -11,7 +11,11 @@ namespace StageStream.Tests.Cluster;
 /// </summary>
 public sealed class PostgresServer : IAsyncDisposable
 {
-    public const string Bin = "/usr/lib/postgresql/15/bin";
+    /// <summary>The newest installed PostgreSQL's programs (Debian keeps each major version under /usr/lib/postgresql).</summary>
+    public static string Bin { get; } = Directory.Exists("/usr/lib/postgresql")
+        ? Directory.GetDirectories("/usr/lib/postgresql").Select(d => Path.Combine(d, "bin")).Where(d => File.Exists(Path.Combine(d, "postgres")))
+            .OrderByDescending(d => int.TryParse(Path.GetFileName(Path.GetDirectoryName(d)), out var major) ? major : 0).FirstOrDefault() ?? "/usr/lib/postgresql/15/bin"
+        : "/usr/lib/postgresql/15/bin";
 
     private readonly string _folder;
     private readonly Process _process;

@@ -1,0 +1,251 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Http.Headers;
+using System.Net.Http.Json;
+using System.Text.Json;
+using Microsoft.Playwright;
+using StageStream.Tests.Browser;
+using StageStream.Tests.Crash;
+using StageStream.Tests.Infrastructure;
+using StageStream.Tests.Streaming;
+using Xunit.Abstractions;
+
+namespace StageStream.Tests.Cluster;
+
+/// <summary>
+/// Two hosts on PostgreSQL (clustered Quartz), Redis and a shared media folder, behind nginx with the shipped
+/// configuration (see <see cref="ClusterFixture"/>): work started on one host is watched and served from the other,
+/// a host killed in the middle of a stage has its run finished by the other, and nginx streams and serves the pages.
+/// </summary>
+public sealed class ClusterTests(ClusterFixture cluster, UiBrowser browser, ITestOutputHelper output)
+    : IClassFixture<ClusterFixture>, IClassFixture<UiBrowser>
+{
+    private const string Story = """
+        The old lighthouse keeper climbed the stairs at dusk. The storm was coming fast. He lit the great lamp and
+        watched the sea. A small boat fought the waves below the cliffs. At dawn the boat was safe in the harbour.
+        """;
+
+    private static readonly TimeSpan PipelineTimeout = TimeSpan.FromSeconds(120);
+
+    [Fact]
+    public async Task APipelineStartedOnAIsWatchedFromBToTheEndAndItsFilmPlaysFromEitherHostAndThroughNginx()
+    {
+        try
+        {
+            var projectId = await CreateProjectAsync(cluster.A.Client, targetShots: 2);
+            var stream = $"/api/v1/sse/projects/{projectId}/";
+            await using var watcher = ResumingWatcher.Start(cluster.B.BaseAddress, stream);
+            await StreamTestSupport.WaitUntilAsync(() => watcher.Connections > 0, TimeSpan.FromSeconds(10), "B's client is connected");
+            (await cluster.A.Client.PostAsync($"/api/v1/projects/{projectId}/pipeline/run", null)).EnsureSuccessStatusCode();
+
+            await StreamTestSupport.WaitUntilAsync(() => watcher.EndReason is not null, PipelineTimeout, $"the stream on B ends ({watcher})");
+            Assert.Equal("pipeline_done", watcher.EndReason);
+            AssertEachOnceInOrder(watcher.Events);
+            foreach (var stage in new[] { "rewrite", "storyboard", "image_generation", "camera_movement", "video_generation" })
+            {
+                Assert.Single(watcher.Events, e => e.Type == "done" && e.Str("stage") == stage);
+            }
+
+            var project = await cluster.B.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
+            Assert.Equal("completed", project.GetProperty("status").GetString());
+            var film = project.GetProperty("final_video_url").GetString()!;
+            var whole = await cluster.A.Client.GetByteArrayAsync(film);
+            Assert.True(whole.Length > 1000, $"the film has {whole.Length} bytes");
+            using var viaNginx = new HttpClient { BaseAddress = cluster.Nginx.BaseAddress };
+            foreach (var client in new[] { cluster.A.Client, cluster.B.Client, viaNginx })
+            {
+                // A player seeking: a range, answered 206 with exactly those bytes of the one file in the shared store.
+                using var request = new HttpRequestMessage(HttpMethod.Get, film) { Headers = { Range = new RangeHeaderValue(100, 1099) } };
+                using var response = await client.SendAsync(request);
+                Assert.Equal(HttpStatusCode.PartialContent, response.StatusCode);
+                Assert.Equal("video/mp4", response.Content.Headers.ContentType?.MediaType);
+                Assert.Equal(whole[100..1100], await response.Content.ReadAsByteArrayAsync());
+            }
+            Assert.True(File.Exists(Path.Combine(cluster.Media.Path, film["/media/".Length..])), "the film is in the shared media folder");
+
+            foreach (var app in cluster.Instances)
+            {
+                var health = await app.Client.GetFromJsonAsync<JsonElement>("/health");
+                output.WriteLine(health.ToString());
+                Assert.Equal("Healthy", health.GetProperty("status").GetString());
+                Assert.Equal("postgresql", Check(health, "database").GetProperty("data").GetProperty("provider").GetString());
+                Assert.Equal("2", Check(health, "cluster").GetProperty("data").GetProperty("instances").GetString());
+                Assert.Equal("Healthy", Check(health, "redis").GetProperty("status").GetString());
+                Assert.Equal("True", Check(health, "media_store").GetProperty("data").GetProperty("shared").GetString());
+            }
+        }
+        catch
+        {
+            output.WriteLine(cluster.Logs());
+            throw;
+        }
+    }
+
+    [Fact]
+    public async Task KillingTheHostThatRunsImageGenerationLetsTheOtherFinishTheRunAndClientsGetEveryEventOnce()
+    {
+        var projectId = await CreateProjectAsync(cluster.B.Client, targetShots: 5);
+        var stream = $"/api/v1/sse/projects/{projectId}/";
+        await using var onA = ResumingWatcher.Start(cluster.A.BaseAddress, stream);
+        await using var onB = ResumingWatcher.Start(cluster.B.BaseAddress, stream);
+        await using var viaNginx = ResumingWatcher.Start(cluster.Nginx.BaseAddress, stream);
+        AppProcess? killed = null;
+        try
+        {
+            await StreamTestSupport.WaitUntilAsync(() => onA.Connections > 0 && onB.Connections > 0 && viaNginx.Connections > 0,
+                TimeSpan.FromSeconds(10), "the clients are connected");
+            (await cluster.A.Client.PostAsync($"/api/v1/projects/{projectId}/pipeline/run", null)).EnsureSuccessStatusCode();
+            await StreamTestSupport.WaitUntilAsync(
+                () => onA.Events.Any(e => e.Str("stage") == "image_generation" && e.Type is "progress" or "item_completed"),
+                PipelineTimeout, "image_generation is at work");
+            var started = $"Stage image_generation of project {projectId} started";
+            var executor = cluster.Instances.Single(app => app.Log().Contains(started, StringComparison.Ordinal));
+            var survivor = cluster.Other(executor);
+            var watcher = executor == cluster.A ? onB : onA;
+            await executor.KillAsync();
+            killed = executor;
+            var clock = Stopwatch.StartNew();
+            output.WriteLine($"killed {(executor == cluster.A ? "A" : "B")} during image_generation after {watcher.Events.Count} events");
+
+            await StreamTestSupport.WaitUntilAsync(
+                () => watcher.Events.Any(e => e.Str("stage") == "image_generation" && e.Str("status") == "interrupted"),
+                TimeSpan.FromSeconds(30), "the survivor takes the run over");
+            output.WriteLine($"the run resumed on the other host {clock.Elapsed.TotalSeconds:0.0} s after the kill");
+            await StreamTestSupport.WaitUntilAsync(() => watcher.EndReason is not null && viaNginx.EndReason is not null, PipelineTimeout,
+                $"the streams end ({watcher}; {viaNginx})");
+            Assert.Equal("pipeline_done", watcher.EndReason);
+            Assert.Equal("pipeline_done", viaNginx.EndReason);
+            Assert.Contains(started, survivor.Log());
+
+            // Every event once and in order, on the survivor and through nginx (which moved to the survivor).
+            AssertEachOnceInOrder(watcher.Events);
+            AssertEachOnceInOrder(viaNginx.Events);
+            var replay = await ReplayAsync(survivor.BaseAddress, stream);
+            var stored = replay.ToDictionary(f => f.IdNumber, f => f.Data);
+            foreach (var frame in watcher.Events.Concat(viaNginx.Events))
+            {
+                Assert.True(stored.TryGetValue(frame.IdNumber, out var data), $"id {frame.IdNumber} ({frame.Type}) a client received is not stored");
+                Assert.Equal(data, frame.Data);
+            }
+            Assert.Equal(replay.Select(f => f.Id), watcher.Events.Select(f => f.Id));
+
+            // The interrupted run ended on the wire, and a second attempt did the stage.
+            var images = watcher.Events.Where(e => e.Str("stage") == "image_generation").ToList();
+            var interrupted = Assert.Single(images, e => e.Type == "stage_update" && e.Str("status") == "interrupted");
+            var retry = images.SkipWhile(e => e != interrupted).First(e => e.Type == "stage_update" && e.Str("status") == "processing");
+            Assert.Equal(2, retry.Json.GetProperty("attempt").GetInt32());
+            Assert.Single(images, e => e.Type == "done");
+
+            // The text the client assembled from the rewrite's tokens is the one stored.
+            var project = await survivor.Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}");
+            Assert.Equal("completed", project.GetProperty("status").GetString());
+            var rewrite = watcher.Events.Where(e => e.Str("stage") == "rewrite" && e.Type == "token").Select(e => e.Str("content"));
+            Assert.Equal(project.GetProperty("rewritten_text").GetString(), string.Concat(rewrite));
+            Assert.Empty(Directory.GetFiles(cluster.Media.Path, "*.part", SearchOption.AllDirectories));
+        }
+        catch
+        {
+            output.WriteLine($"{onA}\n{onB}\n{viaNginx}");
+            output.WriteLine(cluster.Logs());
+            throw;
+        }
+        finally
+        {
+            if (killed is not null)
+            {
+                await cluster.RestartAsync(killed);
+            }
+        }
+    }
+
+    [Fact]
+    public async Task ThroughNginxAnEventStreamReceivesEachTokenAsItIsPublished()
+    {
+        using var client = new HttpClient { BaseAddress = cluster.Nginx.BaseAddress };
+        var projectId = await CreateProjectAsync(client, targetShots: 0);
+        await using var sse = await SseClient.OpenAsync(cluster.Nginx.BaseAddress, $"/api/v1/sse/projects/{projectId}/stages/rewrite/");
+        Assert.Equal("text/event-stream", sse.Response.Content.Headers.ContentType?.MediaType);
+        (await client.PostAsync($"/api/v1/projects/{projectId}/stages/rewrite/run", null)).EnsureSuccessStatusCode();
+
+        var tokens = new List<(double Published, double Received)>();
+        while (await sse.ReadFrameAsync(TimeSpan.FromSeconds(30)) is { } frame)
+        {
+            if (frame.Type == "token")
+            {
+                tokens.Add((frame.Json.GetProperty("timestamp").GetDouble(), DateTimeOffset.UtcNow.ToUnixTimeMilliseconds() / 1000.0));
+            }
+            if (frame.Type is "done" or "stream_end" or "error")
+            {
+                break;
+            }
+        }
+        // 100 tokens a second: the stream lasts a while, and each token arrives right after it was published.
+        Assert.True(tokens.Count >= 20, $"{tokens.Count} tokens");
+        var lags = tokens.Select(t => t.Received - t.Published).ToList();
+        output.WriteLine($"{tokens.Count} tokens over {tokens[^1].Published - tokens[0].Published:0.00} s; lag median {lags.Order().ElementAt(lags.Count / 2) * 1000:0} ms, max {lags.Max() * 1000:0} ms");
+        Assert.True(tokens[^1].Received - tokens[0].Received > 0.5 * (tokens[^1].Published - tokens[0].Published),
+            "the tokens arrived in a burst, not as they were published");
+        Assert.True(lags.Order().ElementAt(lags.Count / 2) < 0.25, "most tokens arrived more than 250 ms after they were published");
+    }
+
+    [Fact]
+    public async Task ThroughNginxABlazorPageRunsItsCircuitOverAWebSocket()
+    {
+        using var client = new HttpClient { BaseAddress = cluster.Nginx.BaseAddress };
+        var projectId = await CreateProjectAsync(client, targetShots: 0, name: "Through nginx");
+        var errors = new List<string>();
+        var page = await browser.NewPageAsync(cluster.Nginx.BaseAddress, errors);
+        var sockets = new List<string>();
+        page.WebSocket += (_, socket) => { lock (sockets) { sockets.Add(socket.Url); } };
+        try
+        {
+            await UiBrowser.GotoInteractiveAsync(page, $"/projects/{projectId}");
+            await page.Locator("[data-testid=project-name]", new() { HasText = "Through nginx" }).WaitForAsync();
+            lock (sockets)
+            {
+                Assert.Contains(sockets, url => url.StartsWith($"ws://127.0.0.1:{cluster.Nginx.BaseAddress.Port}/_blazor", StringComparison.Ordinal));
+            }
+            // A click travels over the circuit: the pipeline starts.
+            await page.ClickAsync("[data-testid=run-all]");
+            await StreamTestSupport.WaitUntilAsync(() => StatusAsync(client, projectId).Result != "draft", TimeSpan.FromSeconds(15), "the click starts the pipeline");
+            Assert.Empty(errors);
+        }
+        finally
+        {
+            await client.PostAsync($"/api/v1/projects/{projectId}/cancel", null);
+            await page.Context.CloseAsync();
+        }
+    }
+
+    private static async Task<string?> StatusAsync(HttpClient client, string projectId) =>
+        (await client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{projectId}")).GetProperty("status").GetString();
+
+    private static async Task<string> CreateProjectAsync(HttpClient client, int targetShots, string name = "Cluster")
+    {
+        object body = targetShots > 0
+            ? new { name, original_text = Story, target_shots = targetShots }
+            : new { name, original_text = Story };
+        var response = await client.PostAsJsonAsync("/api/v1/projects", body);
+        response.EnsureSuccessStatusCode();
+        return (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("id").GetString()!;
+    }
+
+    private static async Task<List<SseFrame>> ReplayAsync(Uri baseAddress, string path)
+    {
+        await using var client = await SseClient.OpenAsync(baseAddress, path, lastEventId: "0");
+        var frames = await client.ReadToStreamEndAsync(TimeSpan.FromSeconds(30));
+        return frames.Where(f => f.Type is not ("connected" or "stream_end")).ToList();
+    }
+
+    private static void AssertEachOnceInOrder(IReadOnlyList<SseFrame> events)
+    {
+        Assert.NotEmpty(events);
+        for (var i = 1; i < events.Count; i++)
+        {
+            Assert.True(events[i].IdNumber > events[i - 1].IdNumber, $"id {events[i].IdNumber} ({events[i].Type}) follows {events[i - 1].IdNumber}");
+        }
+    }
+
+    private static JsonElement Check(JsonElement health, string name) =>
+        health.GetProperty("checks").EnumerateArray().Single(c => c.GetProperty("name").GetString() == name);
+}
