@@ -37,7 +37,16 @@ public static class PipelineHostingExtensions
         var pipeline = builder.Configuration.GetSection(PipelineOptions.Section).Get<PipelineOptions>() ?? new PipelineOptions();
         builder.Services.AddQuartz(quartz =>
         {
-            quartz.ConfigureScheduler(scheduler => scheduler.InstanceName = SchedulerName(builder, shared));
+            quartz.ConfigureScheduler(scheduler =>
+            {
+                scheduler.InstanceName = SchedulerName(builder, shared);
+                if (database.IsPostgres)
+                {
+                    // A job queued by another instance (a run handed back by one that stops) wakes no scheduler here:
+                    // each looks for due triggers at least this often.
+                    scheduler.IdleWaitTime = TimeSpan.FromSeconds(2);
+                }
+            });
             // Jobs wait asynchronously for their kind's slot (WorkLimiter), so a backlog of one kind must not fill
             // the pool and hold back the others: the pool is sized far above the work limits.
             quartz.UseDefaultThreadPool(pool => pool.MaxConcurrency = 256);

@@ -6,7 +6,8 @@ namespace StageStream.Web.Jobs;
 /// <summary>
 /// One queued stage run as a durable Quartz job in the database. It asks for recovery, so a job whose server
 /// died while it ran fires again (<see cref="IJobExecutionContext.Recovering"/>); a job interrupted by a
-/// graceful stop is given a new trigger that fires at the next start. A job is deleted once its run ended.
+/// graceful stop is given a new trigger that fires at the next start (in a cluster, at once on another instance).
+/// A job is deleted once its run ended.
 /// </summary>
 public sealed class StageJob(StageRunner runner, StageJobsInFlight inFlight, IHostApplicationLifetime lifetime, ILogger<StageJob> logger) : IJob
 {
@@ -39,7 +40,7 @@ public sealed class StageJob(StageRunner runner, StageJobsInFlight inFlight, IHo
             case RunEnd.Interrupted:
                 // The scheduler is still open while it waits for running jobs: the trigger is stored and fires at the next start.
                 await context.Scheduler.ScheduleJob(StageJobs.ResumeTrigger(context.JobDetail.Key), new ScheduleJobOptions(), CancellationToken.None);
-                logger.LogInformation("Stage job {Job} will resume at the next start", context.JobDetail.Key);
+                logger.LogInformation("Stage job {Job} will resume at the next start (in a cluster, on another instance now)", context.JobDetail.Key);
                 break;
             case RunEnd.RunningElsewhere:
                 logger.LogInformation("Stage job {Job} fired while its run is processing elsewhere; leaving it to that server", context.JobDetail.Key);
