@@ -14,6 +14,11 @@ catch (DataFolderException e)
     Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss} FTL] StageStream cannot start: {e.Message}");
     return 78; // EX_CONFIG: a configuration problem the operator must fix
 }
+catch (Npgsql.NpgsqlException e)
+{
+    Console.Error.WriteLine($"[{DateTime.Now:HH:mm:ss} FTL] StageStream cannot start: the PostgreSQL database (ConnectionStrings:Postgres) cannot be used: {e.Message}");
+    return 69; // EX_UNAVAILABLE: a service it needs is not there; a supervisor starts it again later
+}
 await app.RunAsync();
 return 0;
 

@@ -22,6 +22,9 @@ public sealed class ProblemExceptionHandler(
             ConflictException e => (StatusCodes.Status409Conflict, e.Title, e.Message),
             InvalidInputException { TooLarge: true } e => (StatusCodes.Status413PayloadTooLarge, e.Title, e.Message),
             InvalidInputException e => (StatusCodes.Status400BadRequest, e.Title, e.Message),
+            // PostgreSQL unreachable (a failover, a restart, a network cut): nothing of the request was stored.
+            _ when Chain(exception).Any(e => e is Npgsql.NpgsqlException { IsTransient: true }) => (StatusCodes.Status503ServiceUnavailable,
+                "Database unavailable", "The database (PostgreSQL) cannot be reached at the moment, so nothing was stored. Try again shortly."),
             DbUpdateConcurrencyException => (StatusCodes.Status409Conflict, "Changed meanwhile",
                 "Another request started, cancelled or changed this project at the same moment. Reload it and try again."),
             BadHttpRequestException e when e.StatusCode == StatusCodes.Status413PayloadTooLarge =>
@@ -47,6 +50,14 @@ public sealed class ProblemExceptionHandler(
             Exception = exception,
             ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
         });
+    }
+
+    private static IEnumerable<Exception> Chain(Exception? exception)
+    {
+        for (; exception is not null; exception = exception.InnerException)
+        {
+            yield return exception;
+        }
     }
 
     private static string Describe(BadHttpRequestException exception) =>
