@@ -239,6 +239,9 @@ internal sealed class Subscriber(string projectId, string? stage, int capacity)
         return false;
     }
 
+    /// <summary>Puts the wake-up marker in the buffer; a full or closed buffer is left alone (its reader is busy or gone).</summary>
+    public bool TryWake() => _channel.Writer.TryWrite(DeliveredEvent.WakeUp);
+
     /// <summary>Ends the subscription: the buffer is completed and the cut-off source disposed.</summary>
     public void Close()
     {
