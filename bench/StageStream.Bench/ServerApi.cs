@@ -5,7 +5,7 @@ namespace StageStream.Bench;
 
 public sealed record CreatedProject(string Id);
 
-public sealed record BenchProjectRun(string ProjectId, string RunId, List<long> EventIds);
+public sealed record BenchProjectRun(string ProjectId, string RunId, List<long> EventIds, List<long> PublishedAtMs);
 
 public sealed record BenchStreamsResult(List<BenchProjectRun> Projects, int Published, double ElapsedMs, double MaxLagMs);
 
@@ -58,6 +58,7 @@ public sealed class ServerApi(HttpClient http, ServerHost host)
             tokens_per_second = scenario.TokensPerSecond,
             tokens = scenario.Tokens,
             end = scenario.End,
+            token_text = scenario.TokenText,
         }, Json, ct);
         await EnsureAsync(response, "drive the token streams");
         return (await response.Content.ReadFromJsonAsync<BenchStreamsResult>(Json, ct))!;
