@@ -60,6 +60,24 @@ public sealed class DeliveredEvent
     /// <summary>Made for one subscriber's replay rather than delivered live.</summary>
     public bool Replayed { get; init; }
 
+    /// <summary>A live token's place in its run (0 for the first); -1 otherwise.</summary>
+    public int TokenIndex { get; init; } = -1;
+
+    /// <summary>
+    /// Live tokens are merged only within aligned spans of this many tokens of their run, so readers that fell behind
+    /// by different amounts still share merged frames: at most <c>MergeSpan * (MergeSpan + 1) / 2</c> of them per span,
+    /// however many readers there are. Replayed tokens (made per reader anyway) merge without limit.
+    /// </summary>
+    public const int MergeSpan = 8;
+
+    /// <summary>Tokens of one run may be merged when this is the same for both.</summary>
+    public int MergeGroup => Replayed || TokenIndex < 0 ? -1 : TokenIndex / MergeSpan;
+
+    private static long _mergedFramesBuilt;
+
+    /// <summary>Merged frames serialized in this process since it started (each shared by the readers that send it).</summary>
+    public static long MergedFramesBuilt => Interlocked.Read(ref _mergedFramesBuilt);
+
     /// <summary>When this process handed it on (<see cref="Stopwatch.GetTimestamp"/>): how far behind its reader is.</summary>
     public long DeliveredAt { get; }
 
@@ -122,6 +140,7 @@ public sealed class DeliveredEvent
                 }
                 var message = last.Event with { Content = content.ToString(), FullText = withFullText ? last.FullText : null };
                 var frame = SseFormat.Frame(last.Id, message);
+                Interlocked.Increment(ref _mergedFramesBuilt);
                 _frames.Add((firstId, withFullText, frame));
                 return frame;
             }

@@ -270,7 +270,7 @@ public sealed class EventStreamResponder(
                         await WriteAsync(current, current.IsToken ? FrameOf(current, null) : current.Frame);
                         continue;
                     }
-                    // Behind: the tokens of this run that are already waiting go out as one message.
+                    // Behind: the tokens of this run that are already waiting go out as one message (per aligned span, see MergeSpan).
                     var merging = _merging ??= [];
                     merging.Clear();
                     merging.Add(current);
@@ -289,7 +289,7 @@ public sealed class EventStreamResponder(
                             break;
                         }
                         var candidate = events.Current;
-                        if (candidate.IsToken && candidate.Event.RunId == current.Event.RunId)
+                        if (candidate.IsToken && candidate.Event.RunId == current.Event.RunId && candidate.MergeGroup == current.MergeGroup)
                         {
                             merging.Add(candidate);
                             continue;

@@ -171,6 +171,7 @@ public static class BenchRunner
         var clientCpu1 = Process.GetCurrentProcess().TotalProcessorTime;
         var window = wall.Elapsed.TotalSeconds;
         ProcessSnapshot? afterBroadcast = scenario.Broadcast ? await api.SnapshotAsync(collect: true, ct) : null;
+        var mergedFramesBuilt = (afterBroadcast ?? await api.SnapshotAsync(collect: false, ct)).MergedFramesBuilt - idle.MergedFramesBuilt;
         var streaming = streamingSnapshot is null ? null : await streamingSnapshot;
 
         // Integrity, per client: exactly the project's published ids, each once, in order.
@@ -262,6 +263,7 @@ public static class BenchRunner
             FirstClientFailure = firstFailure,
             Messages = connected.Sum(c => (long)c.Ids.Count),
             MergedMessages = connected.Sum(c => (long)c.MergedMessages),
+            MergedFramesBuilt = mergedFramesBuilt,
             Lean = options.Lean,
         };
         return Judge(result, scenario, transport, bare);

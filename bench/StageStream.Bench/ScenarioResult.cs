@@ -71,6 +71,9 @@ public sealed record ScenarioResult
     public long Messages { get; init; }
     public long MergedMessages { get; init; }
 
+    /// <summary>Merged frames the server serialized for them: each is shared by every reader that sends it.</summary>
+    public long MergedFramesBuilt { get; init; }
+
     /// <summary>The clients asked for lean token messages (<c>?full_text=none</c>).</summary>
     public bool Lean { get; init; }
 
@@ -96,7 +99,7 @@ public sealed record ScenarioResult
         output.WriteLine($"== {Scenario} [{Transport}{(Lean ? ", lean" : "")}]: {Title}");
         output.WriteLine($"   connections   {ConnectionsEstablished}/{ConnectionsWanted} established in {ConnectSeconds.ToString("0.00", c)} s, {ConnectFailures} failed{(FirstConnectFailure is null ? "" : $" (first: {FirstConnectFailure})")}");
         output.WriteLine($"   events        {EventsPublished} published, {EventsDelivered}/{EventsExpected} delivered in {DriveSeconds.ToString("0.00", c)} s = {EventsPerSecond.ToString("N0", c)} events/s (driver max lag {Ms(DriverMaxLagMs)} ms)");
-        output.WriteLine($"   messages      {Messages} received, {MergedMessages} of them merged token messages");
+        output.WriteLine($"   messages      {Messages} received, {MergedMessages} of them merged token messages, from {MergedFramesBuilt} merged frames serialized by the server");
         output.WriteLine($"   latency ms    p50 {Ms(LatencyP50Ms)}  p95 {Ms(LatencyP95Ms)}  p99 {Ms(LatencyP99Ms)}  max {Ms(LatencyMaxMs)}  ({LatencySamples} samples)");
         if (BroadcastAllReceivedMs is { } all)
         {

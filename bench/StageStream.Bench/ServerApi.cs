@@ -14,6 +14,9 @@ public sealed record ProcessSnapshot(
     long RssBytes, long GcTotalBytes, long GcHeapSizeBytes, long GcCommittedBytes, long GcFragmentedBytes,
     int Gen0Collections, int Gen1Collections, int Gen2Collections, bool ServerGc, int Subscribers, int Threads, double CpuMs)
 {
+    /// <summary>Merged token frames the server has serialized since it started (StageStream only).</summary>
+    public long MergedFramesBuilt { get; init; }
+
     /// <summary>/proc/PID/status VmRSS read by the bench just before asking (for a started server), garbage not yet collected.</summary>
     public long RssBeforeCollectBytes { get; init; }
 }
