@@ -84,7 +84,7 @@ public sealed class EventStreamResponder(
 
         StartStream(context);
 
-        using var connection = new Connection(context, subscription, options.Value, clock, lean, stopping);
+        using var connection = new Connection(context, subscription, options.Value, clock, lean, stop);
         ticker.Add(connection);
         logger.LogDebug("Stream of project {ProjectId} stage {Stage} opened after id {AfterId}", projectId, stage ?? "*", afterId);
         try
@@ -184,12 +184,13 @@ public sealed class EventStreamResponder(
 
     /// <summary>The write loop of one connection.</summary>
     private sealed class Connection(
-        HttpContext context, EventSubscription subscription, StreamingOptions options, TimeProvider clock, bool lean, CancellationToken stopping)
+        HttpContext context, EventSubscription subscription, StreamingOptions options, TimeProvider clock, bool lean, CancellationTokenSource stop)
         : IDisposable, StreamTicker.ITicked
     {
+        private readonly CancellationToken stopping = stop.Token;
         private readonly PipeWriter _writer = context.Response.BodyWriter;
         // A flush waiting on a client that does not read is given up the moment the hub cuts it off.
-        private readonly CancellationTokenSource _flushStop = CancellationTokenSource.CreateLinkedTokenSource(stopping, subscription.CutOff);
+        private readonly CancellationTokenSource _flushStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, subscription.CutOff);
         private readonly TimeSpan _heartbeat = options.Heartbeat;
         private readonly TimeSpan _idleTimeout = options.IdleTimeout(subscription.Stage);
         private readonly long _coalesceAfter = (long)(options.CoalesceAfterMilliseconds * System.Diagnostics.Stopwatch.Frequency / 1000);
@@ -219,9 +220,7 @@ public sealed class EventStreamResponder(
             Volatile.Write(ref _lastWrite, clock.GetTimestamp());
             Volatile.Write(ref _lastMessage, _lastWrite);
 
-            // Cancelled to stop a read in progress when the loop leaves early (client gone).
-            using var readStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            var events = subscription.ReadAllAsync(readStop.Token).GetAsyncEnumerator(readStop.Token);
+            var events = subscription.ReadAllAsync(stopping).GetAsyncEnumerator(stopping);
             ValueTask<bool> next = default;
             var reading = false;
             DeliveredEvent? held = null;
@@ -307,10 +306,11 @@ public sealed class EventStreamResponder(
             }
             finally
             {
-                // An async iterator cannot be disposed while a read is in flight: stop the read first.
+                // An async iterator cannot be disposed while a read is in flight: stop the read first. Only an
+                // error leaves one in flight (the client is gone), so the whole stream's source can be cancelled.
                 if (reading)
                 {
-                    await readStop.CancelAsync();
+                    await stop.CancelAsync();
                     await Quietly(next);
                 }
                 await events.DisposeAsync();
