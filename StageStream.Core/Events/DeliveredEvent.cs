@@ -119,19 +119,21 @@ public sealed class DeliveredEvent
     private sealed class MergedFrames
     {
         private readonly Lock _gate = new();
-        private readonly List<(long FirstId, bool WithFullText, byte[] Frame)> _frames = [];
+        // Copied on write: thousands of readers look a frame up at once, and only the first builds it.
+        private (long FirstId, bool WithFullText, byte[] Frame)[] _frames = [];
 
         public byte[] Get(IReadOnlyList<DeliveredEvent> tokens, bool withFullText, DeliveredEvent last)
         {
             var firstId = tokens[0].Id;
+            if (Find(Volatile.Read(ref _frames), firstId, withFullText) is { } found)
+            {
+                return found;
+            }
             lock (_gate)
             {
-                foreach (var cached in _frames)
+                if (Find(_frames, firstId, withFullText) is { } built)
                 {
-                    if (cached.FirstId == firstId && cached.WithFullText == withFullText)
-                    {
-                        return cached.Frame;
-                    }
+                    return built;
                 }
                 var content = new StringBuilder();
                 foreach (var token in tokens)
@@ -141,9 +143,21 @@ public sealed class DeliveredEvent
                 var message = last.Event with { Content = content.ToString(), FullText = withFullText ? last.FullText : null };
                 var frame = SseFormat.Frame(last.Id, message);
                 Interlocked.Increment(ref _mergedFramesBuilt);
-                _frames.Add((firstId, withFullText, frame));
+                Volatile.Write(ref _frames, [.. _frames, (firstId, withFullText, frame)]);
                 return frame;
             }
+        }
+
+        private static byte[]? Find((long FirstId, bool WithFullText, byte[] Frame)[] frames, long firstId, bool withFullText)
+        {
+            foreach (var cached in frames)
+            {
+                if (cached.FirstId == firstId && cached.WithFullText == withFullText)
+                {
+                    return cached.Frame;
+                }
+            }
+            return null;
         }
     }
 }

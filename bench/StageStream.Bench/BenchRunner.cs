@@ -292,7 +292,9 @@ public static class BenchRunner
             for (var i = last - count + 1; i <= last; i++)
             {
                 covered.Add(run.EventIds[i]);
-                client.LastLatencyMs = client.ReceivedAtMs[m] - run.PublishedAtMs[i];
+                // An older server's driver returns no publish times: a message's own published_at_ms then.
+                var publishedAt = run.PublishedAtMs is { Count: > 0 } times ? times[i] : client.PublishedAtMs[m];
+                client.LastLatencyMs = client.ReceivedAtMs[m] - publishedAt;
                 latencies.Record(client.LastLatencyMs);
             }
         }

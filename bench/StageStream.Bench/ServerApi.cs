@@ -5,7 +5,7 @@ namespace StageStream.Bench;
 
 public sealed record CreatedProject(string Id);
 
-public sealed record BenchProjectRun(string ProjectId, string RunId, List<long> EventIds, List<long> PublishedAtMs);
+public sealed record BenchProjectRun(string ProjectId, string RunId, List<long> EventIds, List<long>? PublishedAtMs);
 
 public sealed record BenchStreamsResult(List<BenchProjectRun> Projects, int Published, double ElapsedMs, double MaxLagMs);
 

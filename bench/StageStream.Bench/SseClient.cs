@@ -28,6 +28,9 @@ public sealed class SseClient(string projectId, int expectedEvents, int tokenByt
     /// <summary>For each message of <see cref="Ids"/>: when it arrived (ms since the epoch).</summary>
     public List<double> ReceivedAtMs { get; } = new(expectedEvents);
 
+    /// <summary>For each message of <see cref="Ids"/>: its <c>published_at_ms</c> (0 if none), for servers whose driver does not return publish times.</summary>
+    public List<long> PublishedAtMs { get; } = new(expectedEvents);
+
     /// <summary>Token messages that stood for more than one token.</summary>
     public int MergedMessages { get; private set; }
 
@@ -196,9 +199,12 @@ public sealed class SseClient(string projectId, int expectedEvents, int tokenByt
                 MergedMessages++;
             }
         }
+        var at = data.LastIndexOf("\"published_at_ms\":"u8);
+        Utf8Parser.TryParse(at < 0 ? default : data[(at + "\"published_at_ms\":".Length)..], out long publishedAtMs, out _);
         Ids.Add(id);
         Counts.Add(count);
         ReceivedAtMs.Add(now);
+        PublishedAtMs.Add(publishedAtMs);
         LastReceivedAtMs = now;
         Interlocked.Add(ref _received, count);
     }
