@@ -48,12 +48,12 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
         var subscribers = project.Subscribers;
         // The full text is a copy of the whole run's text: make it only when someone will read it.
         var selected = Array.Exists(subscribers, s => StreamRules.Selects(stageEvent, s.Stage));
-        var fullText = project.Track(stageEvent, materialize: selected);
+        var (fullText, tokenIndex) = project.Track(stageEvent, materialize: selected);
         if (!selected)
         {
             return;
         }
-        var delivered = new DeliveredEvent(stageEvent, fullText);
+        var delivered = new DeliveredEvent(stageEvent, fullText) { TokenIndex = tokenIndex };
         foreach (var subscriber in subscribers)
         {
             // Never waits: a full buffer means the reader is too far behind, and it is cut off
@@ -122,7 +122,7 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
     private sealed class ProjectFanOut
     {
         private readonly Lock _gate = new();
-        private readonly Dictionary<string, StringBuilder> _runTexts = [];
+        private readonly Dictionary<string, RunText> _runTexts = [];
         private Subscriber[] _subscribers = [];
         private volatile bool _warm;
 
@@ -149,8 +149,8 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
             }
         }
 
-        /// <summary>Keeps each running text run's text; returns the full text after a token.</summary>
-        public string? Track(StageEvent e, bool materialize)
+        /// <summary>Keeps each running text run's text; returns the full text after a token, and the token's index in its run.</summary>
+        public (string? FullText, int TokenIndex) Track(StageEvent e, bool materialize)
         {
             lock (_gate)
             {
@@ -158,22 +158,28 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
             }
         }
 
-        private string? TrackLocked(StageEvent e, bool materialize)
+        private (string?, int) TrackLocked(StageEvent e, bool materialize)
         {
             if (e.Type == EventTypes.Token)
             {
-                if (!_runTexts.TryGetValue(e.RunId, out var text))
+                if (!_runTexts.TryGetValue(e.RunId, out var run))
                 {
-                    _runTexts[e.RunId] = text = new StringBuilder();
+                    _runTexts[e.RunId] = run = new RunText();
                 }
-                text.Append(e.Content);
-                return materialize ? text.ToString() : null;
+                run.Text.Append(e.Content);
+                return (materialize ? run.Text.ToString() : null, run.Tokens++);
             }
             if (StreamRules.EndsRun(e))
             {
                 _runTexts.Remove(e.RunId);
             }
-            return null;
+            return (null, -1);
+        }
+
+        private sealed class RunText
+        {
+            public StringBuilder Text { get; } = new();
+            public int Tokens { get; set; }
         }
 
         public void Add(Subscriber subscriber)
@@ -238,6 +244,9 @@ internal sealed class Subscriber(string projectId, string? stage, int capacity)
         }
         return false;
     }
+
+    /// <summary>Puts the wake-up marker in the buffer; a full or closed buffer is left alone (its reader is busy or gone).</summary>
+    public bool TryWake() => _channel.Writer.TryWrite(DeliveredEvent.WakeUp);
 
     /// <summary>Ends the subscription: the buffer is completed and the cut-off source disposed.</summary>
     public void Close()

@@ -28,7 +28,7 @@ public sealed class EventSubscriptions(EventHub hub, IEventTransport transport) 
         var subscriber = hub.Register(projectId, stage);
         try
         {
-            var history = await transport.ReadAsync(projectId, 0, cancellationToken);
+            var history = await transport.ReadForStreamAsync(projectId, stage, afterId, cancellationToken);
             var plan = ReplayPlan.For(history, stage, afterId);
             return new EventSubscription(hub, subscriber, plan);
         }
@@ -52,6 +52,7 @@ public sealed class EventSubscriptions(EventHub hub, IEventTransport transport) 
         public bool AlreadyEnded { get; } = alreadyEnded;
 
         /// <summary>The replayed messages, a token's <c>full_text</c> continuing its run's text from before the replay.</summary>
+        /// <remarks>A token's full text is read from the run's growing text on first use: use each message on the reader's own flow, never while the next is being taken.</remarks>
         public IEnumerable<DeliveredEvent> Messages()
         {
             var runTexts = new Dictionary<string, StringBuilder>();
@@ -59,7 +60,7 @@ public sealed class EventSubscriptions(EventHub hub, IEventTransport transport) 
             {
                 if (e.Type != EventTypes.Token)
                 {
-                    yield return new DeliveredEvent(e);
+                    yield return new DeliveredEvent(e) { Replayed = true };
                     continue;
                 }
                 if (!runTexts.TryGetValue(e.RunId, out var text))
@@ -67,7 +68,8 @@ public sealed class EventSubscriptions(EventHub hub, IEventTransport transport) 
                     runTexts[e.RunId] = text = new StringBuilder(textBefore.GetValueOrDefault(e.RunId, ""));
                 }
                 text.Append(e.Content);
-                yield return new DeliveredEvent(e, text.ToString());
+                // The full text is copied out only if the reader asks for it (a lean stream asks once per run).
+                yield return new DeliveredEvent(e, text, text.Length);
             }
         }
 
@@ -168,6 +170,13 @@ public sealed class EventSubscription : IAsyncDisposable, IDisposable
     public CancellationToken CutOff => _subscriber.CutOff;
 
     /// <summary>
+    /// Makes <see cref="ReadAllAsync"/> soon yield <see cref="DeliveredEvent.WakeUp"/> (not an event), so a reader
+    /// that only ever awaits its next message can look at its clock (heartbeats, idle timeout) without a timer of its own.
+    /// Does nothing, and returns false, if the buffer is full or closed: the reader then has messages to read anyway, or is gone.
+    /// </summary>
+    public bool Wake() => _subscriber.TryWake();
+
+    /// <summary>
     /// Replay, then live events, stopping after the one that ends the stream.
     /// Throws <see cref="SubscriberLaggedException"/> if this reader fell too far behind.
     /// </summary>
@@ -192,6 +201,11 @@ public sealed class EventSubscription : IAsyncDisposable, IDisposable
         {
             while (_subscriber.Reader.TryRead(out var delivered))
             {
+                if (ReferenceEquals(delivered, DeliveredEvent.WakeUp))
+                {
+                    yield return delivered;
+                    continue;
+                }
                 if (delivered.Id <= LastId)
                 {
                     continue;

@@ -19,6 +19,15 @@ public interface IEventTransport
     /// </summary>
     /// <exception cref="EventLogUnavailableException">The store cannot be read now (e.g. Redis is down); try again shortly.</exception>
     ValueTask<IReadOnlyList<StageEvent>> ReadAsync(string projectId, long afterId, CancellationToken cancellationToken);
+
+    /// <summary>
+    /// What a new subscriber of one stream (<paramref name="stage"/>, or all stages when null) needs of the retained
+    /// history: at least the stream's latest run from its start, the events after <paramref name="afterId"/>, and the
+    /// earlier tokens of the runs those continue. A transport that indexes run starts returns just that suffix; by
+    /// default, the whole history. Warms the hub as <see cref="ReadAsync"/> does.
+    /// </summary>
+    ValueTask<IReadOnlyList<StageEvent>> ReadForStreamAsync(string projectId, string? stage, long? afterId, CancellationToken cancellationToken) =>
+        ReadAsync(projectId, 0, cancellationToken);
 }
 
 public sealed class EventRetentionOptions

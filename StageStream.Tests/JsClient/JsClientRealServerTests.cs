@@ -81,5 +81,50 @@ public sealed class JsClientRealServerTests(JsClientBrowser browser, ITestOutput
         await page.CloseAsync();
     }
 
+    [Fact]
+    public async Task LeanClientCutOffByTheNetworkEndsWithTheWholeTextFromContentsAndOneFullTextPerConnection()
+    {
+        await using var app = await TestApp.StartAsync();
+        var projectId = await StreamTestSupport.CreateProjectAsync(app.Client);
+        var script = new EventScript(app.Service<IEventPublisher>(), projectId);
+        var run = EventScript.NewRunId();
+        var pieces = Enumerable.Range(1, 50).Select(i => i % 7 == 0 ? $"第{i}句。" : $"w{i} ").ToList();
+        await script.StageUpdateAsync("rewrite", run, "processing");
+        foreach (var piece in pieces.Take(10))
+        {
+            await script.TokenAsync("rewrite", run, piece);
+        }
+
+        await using var proxy = await CuttingProxy.StartAsync(app.BaseAddress, cutFirstResponseAfterFrames: 20);
+        var page = await browser.OpenHarnessAsync(output.WriteLine);
+        await page.EvaluateAsync(
+            "([project, base]) => window.startRun('lean', 'stage', project, { baseUrl: base, lean: true })",
+            new object[] { projectId, proxy.BaseUrl });
+        foreach (var piece in pieces.Skip(10))
+        {
+            await script.TokenAsync("rewrite", run, piece);
+            await Task.Delay(15);
+        }
+        var text = string.Concat(pieces);
+        await script.DoneAsync("rewrite", run, text);
+
+        await page.WaitForFunctionAsync("() => window.runs.lean.closed > 0", null, new() { Timeout = 20_000, PollingInterval = 50 });
+        var events = (await page.EvaluateAsync<JsonElement>("() => window.runs.lean.events")).EnumerateArray().ToList();
+        Assert.Equal(2, proxy.Requests.Count);
+        Assert.All(proxy.Requests, r => Assert.Contains("full_text=none", r.PathAndQuery));
+        Assert.Equal(text, await page.EvaluateAsync<string>("() => window.runs.lean.client.textOf('rewrite')"));
+
+        // Only the first token of each connection carries full_text: the text so far, from which the client goes on.
+        var tokens = events.Where(e => Name(e) == "token").Select(e => e.GetProperty("data")).ToList();
+        Assert.Equal(text, string.Concat(tokens.Select(t => t.GetProperty("content").GetString())));
+        // The replay at connect (at least the 10 tokens published before) came as one message.
+        Assert.StartsWith(string.Concat(pieces.Take(10)), tokens[0].GetProperty("content").GetString());
+        var withText = tokens.Select((t, i) => (t, i)).Where(p => p.t.TryGetProperty("full_text", out _)).ToList();
+        Assert.InRange(withText.Count, 1, 2);
+        Assert.All(withText, p => Assert.Equal(
+            string.Concat(tokens.Take(p.i + 1).Select(t => t.GetProperty("content").GetString())), p.t.GetProperty("full_text").GetString()));
+        await page.CloseAsync();
+    }
+
     private static string? Name(JsonElement recorded) => recorded.GetProperty("name").GetString();
 }

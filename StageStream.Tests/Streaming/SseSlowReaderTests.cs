@@ -43,7 +43,9 @@ public sealed class SseSlowReaderTests
 
         var messages = await reading;
         var tokens = messages.Where(m => m.Type == "token").ToList();
-        Assert.Equal(pieces.Count, tokens.Count);
+        // A reader that falls behind may get waiting tokens merged into one message: their contents add up the same.
+        Assert.InRange(tokens.Count, 1, pieces.Count);
+        Assert.Equal(text, string.Concat(tokens.Select(t => t.Str("content"))));
         Assert.Equal(text, tokens[^1].Str("full_text"));
         Assert.Equal(["done", "stream_end"], messages.TakeLast(2).Select(m => m.Type));
 
@@ -75,7 +77,8 @@ public sealed class SseSlowReaderTests
         await using var resumed = await SseClient.OpenAsync(app.BaseAddress, path, lastEventId: received.Last(f => f.Id is not null).Id);
         var rest = (await resumed.ReadToStreamEndAsync(TimeSpan.FromSeconds(30))).Skip(1).ToList();
         var allTokens = stalledTokens.Concat(rest.Where(f => f.Type == "token")).ToList();
-        Assert.Equal(pieces, allTokens.Select(t => t.Str("content")));
+        Assert.Equal(text, string.Concat(allTokens.Select(t => t.Str("content"))));
+        Assert.True(allTokens.Select(t => t.IdNumber).Zip(allTokens.Skip(1).Select(t => t.IdNumber)).All(pair => pair.First < pair.Second), "Ids must increase.");
         Assert.Equal(text, allTokens[^1].Str("full_text"));
         Assert.Equal("done", rest[^2].Type);
     }

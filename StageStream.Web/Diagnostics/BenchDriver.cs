@@ -17,8 +17,11 @@ namespace StageStream.Web.Diagnostics;
 public sealed record BenchStreamsRequest(
     IReadOnlyList<string>? ProjectIds, double? TokensPerSecond, double? Seconds, int? Tokens, string? TokenText, string? Stage, bool? End);
 
-/// <summary>The ids published for one project, in order: every client of it must receive exactly these.</summary>
-public sealed record BenchProjectRun(string ProjectId, string RunId, IReadOnlyList<long> EventIds);
+/// <summary>
+/// The ids published for one project, in order: every client of it must receive exactly these (a merged token
+/// message stands for the tokens it joins); and when each was published (epoch ms), for per-token latency.
+/// </summary>
+public sealed record BenchProjectRun(string ProjectId, string RunId, IReadOnlyList<long> EventIds, IReadOnlyList<long> PublishedAtMs);
 
 /// <param name="MaxLagMs">How far the driver fell behind its schedule at worst (the server could not keep the rate).</param>
 public sealed record BenchStreamsResult(IReadOnlyList<BenchProjectRun> Projects, int Published, double ElapsedMs, double MaxLagMs);
@@ -59,9 +62,15 @@ internal static class BenchDriver
         var runId = "bench-" + Guid.NewGuid().ToString("N")[..12];
         var template = new StageEvent { Type = EventTypes.Token, ProjectId = projectId, Stage = plan.Stage, RunId = runId };
         var ids = new List<long>(plan.Tokens + 2);
+        var times = new List<long>(plan.Tokens + 2);
         var maxLag = 0.0;
+        void Add(StageEvent e)
+        {
+            ids.Add(e.Id);
+            times.Add(e.PublishedAtMs ?? 0);
+        }
 
-        ids.Add((await publisher.PublishAsync(template with { Type = EventTypes.StageUpdate, Status = "running", Progress = 0, Message = "bench" }, ct)).Id);
+        Add(await publisher.PublishAsync(template with { Type = EventTypes.StageUpdate, Status = "running", Progress = 0, Message = "bench" }, ct));
         var start = clock.Elapsed + phase;
         for (var k = 0; k < plan.Tokens; k++)
         {
@@ -72,13 +81,13 @@ internal static class BenchDriver
                 await Task.Delay(wait, ct);
             }
             maxLag = Math.Max(maxLag, (clock.Elapsed - due).TotalMilliseconds);
-            ids.Add((await publisher.PublishAsync(template with { Content = plan.TokenText }, ct)).Id);
+            Add(await publisher.PublishAsync(template with { Content = plan.TokenText }, ct));
         }
         if (plan.End)
         {
-            ids.Add((await publisher.PublishAsync(template with { Type = EventTypes.Done, Result = "bench" }, ct)).Id);
+            Add(await publisher.PublishAsync(template with { Type = EventTypes.Done, Result = "bench" }, ct));
         }
-        return (new BenchProjectRun(projectId, runId, ids), maxLag);
+        return (new BenchProjectRun(projectId, runId, ids, times), maxLag);
     }
 
     private sealed record Plan(IReadOnlyList<string> ProjectIds, int Tokens, TimeSpan Interval, string TokenText, string Stage, bool End)

@@ -18,7 +18,8 @@ public sealed record ProcessSnapshotDto(
     bool ServerGc,
     int Subscribers,
     int Threads,
-    double CpuMs);
+    double CpuMs,
+    long MergedFramesBuilt);
 
 internal static class ProcessSnapshot
 {
@@ -45,7 +46,8 @@ internal static class ProcessSnapshot
             GCSettings.IsServerGC,
             hub.SubscriberCount,
             process.Threads.Count,
-            process.TotalProcessorTime.TotalMilliseconds));
+            process.TotalProcessorTime.TotalMilliseconds,
+            DeliveredEvent.MergedFramesBuilt));
     }
 
     /// <summary>VmRSS of /proc/self/status: resident memory as the kernel counts it (Linux only).</summary>

@@ -19,6 +19,7 @@ public sealed class EventStreamResponder(
     IOptions<StreamingOptions> options,
     IHostApplicationLifetime lifetime,
     TimeProvider clock,
+    StreamTicker ticker,
     ILogger<EventStreamResponder> logger)
 {
     public const string IdleTimeoutReason = "idle_timeout";
@@ -49,6 +50,7 @@ public sealed class EventStreamResponder(
     public async Task RespondAsync(HttpContext context, string projectId, string? stage)
     {
         var afterId = ResumeId(context.Request);
+        var lean = IsLean(context.Request);
         // Ends the stream (without stream_end, so clients reconnect) when the server stops,
         // which otherwise would wait for every open stream.
         using var stop = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, lifetime.ApplicationStopping);
@@ -82,7 +84,8 @@ public sealed class EventStreamResponder(
 
         StartStream(context);
 
-        using var connection = new Connection(context, subscription, options.Value, clock, stopping);
+        using var connection = new Connection(context, subscription, options.Value, clock, lean, stop);
+        ticker.Add(connection);
         logger.LogDebug("Stream of project {ProjectId} stage {Stage} opened after id {AfterId}", projectId, stage ?? "*", afterId);
         try
         {
@@ -107,6 +110,10 @@ public sealed class EventStreamResponder(
         }
         catch (StopException e) when (e.Kind == Stop.ClientGone)
         {
+        }
+        finally
+        {
+            ticker.Remove(connection);
         }
     }
 
@@ -160,28 +167,48 @@ public sealed class EventStreamResponder(
         return id;
     }
 
+    /// <summary><c>?full_text=none</c>: token messages without <c>full_text</c> (see docs/sse-protocol.md); <c>full</c> or nothing: with it.</summary>
+    internal static bool IsLean(HttpRequest request)
+    {
+        var value = request.Query["full_text"].ToString().Trim();
+        return value.ToLowerInvariant() switch
+        {
+            "" or "full" => false,
+            "none" => true,
+            _ => throw new InvalidInputException("Invalid full_text",
+                $"'{Truncate(value)}' is not a form of token message: use full_text=none for tokens without full_text, or full_text=full (the default) for tokens with it."),
+        };
+    }
+
     private static string Truncate(string value) => value.Length <= 40 ? value : value[..40] + "...";
 
     /// <summary>The write loop of one connection.</summary>
     private sealed class Connection(
-        HttpContext context, EventSubscription subscription, StreamingOptions options, TimeProvider clock, CancellationToken stopping) : IDisposable
+        HttpContext context, EventSubscription subscription, StreamingOptions options, TimeProvider clock, bool lean, CancellationTokenSource stop)
+        : IDisposable, StreamTicker.ITicked
     {
+        private readonly CancellationToken stopping = stop.Token;
         private readonly PipeWriter _writer = context.Response.BodyWriter;
         // A flush waiting on a client that does not read is given up the moment the hub cuts it off.
-        private readonly CancellationTokenSource _flushStop = CancellationTokenSource.CreateLinkedTokenSource(stopping, subscription.CutOff);
+        private readonly CancellationTokenSource _flushStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, subscription.CutOff);
         private readonly TimeSpan _heartbeat = options.Heartbeat;
         private readonly TimeSpan _idleTimeout = options.IdleTimeout(subscription.Stage);
+        private readonly long _coalesceAfter = (long)(options.CoalesceAfterMilliseconds * System.Diagnostics.Stopwatch.Frequency / 1000);
         // A replay comes out of the iterator without waiting; flushing every so many bytes keeps it
         // from piling up in memory in front of a slow client.
         private const int FlushThreshold = 64 * 1024;
 
         private long _lastWrite;
         private long _lastMessage;
+        private int _wakePending;
         private bool _unflushed;
         private long _unflushedBytes;
         // Not subscription.LastId: at an idle timeout a read may just have taken an event that was
         // never written, and stream_end must not let a resume skip it.
         private long _lastWrittenId = subscription.StartId;
+        // Lean form: the run whose text this connection has sent; a token of any other run carries its full text.
+        private string? _runWithText;
+        private List<DeliveredEvent>? _merging;
 
         public async Task RunAsync()
         {
@@ -190,53 +217,101 @@ public sealed class EventStreamResponder(
             _unflushed = true;
             // Flushed at once, so the browser sees the stream open before any stage event.
             await FlushAsync();
-            _lastWrite = _lastMessage = clock.GetTimestamp();
+            Volatile.Write(ref _lastWrite, clock.GetTimestamp());
+            Volatile.Write(ref _lastMessage, _lastWrite);
 
-            // Cancelled to stop a read in progress when the loop leaves early (idle timeout, client gone).
-            using var readStop = CancellationTokenSource.CreateLinkedTokenSource(stopping);
-            var events = subscription.ReadAllAsync(readStop.Token).GetAsyncEnumerator(readStop.Token);
-            Task<bool>? pending = null;
+            var events = subscription.ReadAllAsync(stopping).GetAsyncEnumerator(stopping);
+            ValueTask<bool> next = default;
+            var reading = false;
+            DeliveredEvent? held = null;
             try
             {
                 while (true)
                 {
-                    var next = events.MoveNextAsync();
-                    if (!next.IsCompleted)
+                    DeliveredEvent current;
+                    if (held is not null)
                     {
-                        // Everything that came at once went out in one flush; now wait for more.
-                        pending = next.AsTask();
-                        await FlushAsync();
-                        if (!await WaitAsync(pending))
+                        current = held;
+                        held = null;
+                    }
+                    else
+                    {
+                        if (!reading)
+                        {
+                            next = events.MoveNextAsync();
+                            reading = true;
+                        }
+                        if (!next.IsCompleted)
+                        {
+                            // Everything that came at once went out in one flush; now wait for more (the ticker
+                            // wakes this wait when a heartbeat or the idle timeout is due).
+                            await FlushAsync();
+                        }
+                        reading = false;
+                        if (!await next)
+                        {
+                            break;
+                        }
+                        current = events.Current;
+                    }
+                    if (ReferenceEquals(current, DeliveredEvent.WakeUp))
+                    {
+                        Volatile.Write(ref _wakePending, 0);
+                        if (!await OnWakeAsync())
                         {
                             await EndAsync(EventStreamResponder.IdleTimeoutReason);
                             return;
                         }
-                        next = new ValueTask<bool>(pending);
-                        pending = null;
+                        continue;
                     }
-                    if (!await next)
+                    if (!current.IsToken || !ShouldMerge(current))
                     {
+                        await WriteAsync(current, current.IsToken ? FrameOf(current, null) : current.Frame);
+                        continue;
+                    }
+                    // Behind: the tokens of this run that are already waiting go out as one message (per aligned span, see MergeSpan).
+                    var merging = _merging ??= [];
+                    merging.Clear();
+                    merging.Add(current);
+                    var ended = false;
+                    while (true)
+                    {
+                        next = events.MoveNextAsync();
+                        if (!next.IsCompleted)
+                        {
+                            reading = true;
+                            break;
+                        }
+                        if (!await next)
+                        {
+                            ended = true;
+                            break;
+                        }
+                        var candidate = events.Current;
+                        if (candidate.IsToken && candidate.Event.RunId == current.Event.RunId && candidate.MergeGroup == current.MergeGroup)
+                        {
+                            merging.Add(candidate);
+                            continue;
+                        }
+                        held = candidate;
                         break;
                     }
-                    var frame = events.Current.Frame;
-                    _writer.Write(frame.Span);
-                    _lastWrittenId = events.Current.Id;
-                    _unflushed = true;
-                    _unflushedBytes += frame.Length;
-                    _lastWrite = _lastMessage = clock.GetTimestamp();
-                    if (_unflushedBytes >= FlushThreshold)
+                    await WriteAsync(merging[^1], FrameOf(merging[^1], merging));
+                    merging.Clear();
+                    if (ended)
                     {
-                        await FlushAsync();
+                        break;
                     }
                 }
             }
             finally
             {
-                // An async iterator cannot be disposed while a read is in flight: stop the read first.
-                if (pending is not null)
+                // An async iterator cannot be disposed while a read is in flight: stop the read first. Only an
+                // error leaves one in flight (the client is gone), so the whole stream's source can be cancelled.
+                if (reading)
                 {
-                    await readStop.CancelAsync();
-                    await Quietly(pending);
+                    await stop.CancelAsync();
+                    await Quietly(next);
                 }
                 await events.DisposeAsync();
             }
@@ -246,35 +321,68 @@ public sealed class EventStreamResponder(
             }
         }
 
-        /// <summary>Waits for the next event, writing heartbeats in the silence; false once the stream has idled out.</summary>
-        private async Task<bool> WaitAsync(Task<bool> pending)
+        /// <summary>
+        /// Merge when this token was handed on long enough ago that the connection has fallen behind, and, on a lean
+        /// stream, for a replay: a (re)connecting client gets the text so far in one message.
+        /// </summary>
+        private bool ShouldMerge(DeliveredEvent token) =>
+            (lean && token.Replayed) || System.Diagnostics.Stopwatch.GetTimestamp() - token.DeliveredAt >= _coalesceAfter;
+
+        /// <summary>The frame of one token, or of tokens merged into one message; lean streams send full_text once per run.</summary>
+        private ReadOnlyMemory<byte> FrameOf(DeliveredEvent last, IReadOnlyList<DeliveredEvent>? merged)
         {
-            while (!pending.IsCompleted)
+            var withFullText = !lean || last.Event.RunId != _runWithText;
+            if (lean)
             {
-                var now = clock.GetTimestamp();
-                var untilIdle = _idleTimeout - clock.GetElapsedTime(_lastMessage, now);
-                if (untilIdle <= TimeSpan.Zero)
-                {
-                    return false;
-                }
-                var untilHeartbeat = _heartbeat - clock.GetElapsedTime(_lastWrite, now);
-                if (untilHeartbeat <= TimeSpan.Zero)
-                {
-                    _writer.Write(SseFormat.Heartbeat.AsSpan());
-                    _unflushed = true;
-                    await FlushAsync();
-                    _lastWrite = clock.GetTimestamp();
-                    continue;
-                }
-                try
-                {
-                    await pending.WaitAsync(untilIdle < untilHeartbeat ? untilIdle : untilHeartbeat, clock, stopping);
-                }
-                catch (TimeoutException)
-                {
-                }
+                _runWithText = last.Event.RunId;
+            }
+            return merged is null ? (withFullText ? last.Frame : last.LeanFrame) : last.MergedFrame(merged, withFullText);
+        }
+
+        private async ValueTask WriteAsync(DeliveredEvent delivered, ReadOnlyMemory<byte> frame)
+        {
+            _writer.Write(frame.Span);
+            _lastWrittenId = delivered.Id;
+            _unflushed = true;
+            _unflushedBytes += frame.Length;
+            var now = clock.GetTimestamp();
+            Volatile.Write(ref _lastWrite, now);
+            Volatile.Write(ref _lastMessage, now);
+            if (_unflushedBytes >= FlushThreshold)
+            {
+                await FlushAsync();
+            }
+        }
+
+        /// <summary>The ticker's wake-up: writes a heartbeat if one is due; false once the stream has idled out.</summary>
+        private async ValueTask<bool> OnWakeAsync()
+        {
+            var now = clock.GetTimestamp();
+            if (clock.GetElapsedTime(_lastMessage, now) >= _idleTimeout)
+            {
+                return false;
+            }
+            if (clock.GetElapsedTime(_lastWrite, now) >= _heartbeat)
+            {
+                _writer.Write(SseFormat.Heartbeat.AsSpan());
+                _unflushed = true;
+                await FlushAsync();
+                Volatile.Write(ref _lastWrite, clock.GetTimestamp());
             }
             return true;
+        }
+
+        /// <summary>Called by the ticker on its own thread: wakes the writer once when a heartbeat or the idle timeout is due.</summary>
+        public void Tick()
+        {
+            var now = clock.GetTimestamp();
+            var due = clock.GetElapsedTime(Volatile.Read(ref _lastWrite), now) >= _heartbeat
+                || clock.GetElapsedTime(Volatile.Read(ref _lastMessage), now) >= _idleTimeout;
+            if (due && Interlocked.Exchange(ref _wakePending, 1) == 0 && !subscription.Wake())
+            {
+                // A full buffer: the writer has messages to write anyway; try again on the next tick.
+                Volatile.Write(ref _wakePending, 0);
+            }
         }
 
         private async Task EndAsync(string reason)
@@ -350,7 +458,7 @@ public sealed class EventStreamResponder(
 
         private double Now() => clock.GetUtcNow().ToUnixTimeMilliseconds() / 1000.0;
 
-        private static async Task Quietly(Task task)
+        private static async Task Quietly(ValueTask<bool> task)
         {
             try
             {

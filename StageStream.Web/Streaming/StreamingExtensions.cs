@@ -16,6 +16,7 @@ public static class StreamingExtensions
         builder.Services.AddCors(options => StreamCors.AddPolicy(options, builder.Configuration));
         builder.Services.AddSingleton<StreamCors>();
         builder.Services.AddSingleton<EventStreamResponder>();
+        builder.Services.AddSingleton<StreamTicker>();
         // Should response compression ever be switched on, streams stay uncompressed: a compressor
         // holds messages back until its block fills.
         builder.Services.Configure<ResponseCompressionOptions>(options =>

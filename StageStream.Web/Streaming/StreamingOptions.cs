@@ -19,6 +19,13 @@ public sealed class StreamingOptions
     [Range(0.1, 86400)]
     public double AllStagesIdleTimeoutSeconds { get; set; } = 1800;
 
+    /// <summary>
+    /// A stream whose next token was handed on this long ago has fallen behind (the server cannot write every
+    /// watcher's every token in time): its waiting tokens of one run are then sent as one merged message.
+    /// </summary>
+    [Range(0, 60000)]
+    public double CoalesceAfterMilliseconds { get; set; } = 30;
+
     public TimeSpan Heartbeat => TimeSpan.FromSeconds(HeartbeatSeconds);
 
     public TimeSpan IdleTimeout(string? stage) =>

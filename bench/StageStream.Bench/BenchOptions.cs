@@ -15,11 +15,16 @@ public enum Transport { InProcess, Redis }
 /// <param name="Broadcast">Report the time until every client received the one token, instead of a streaming rate.</param>
 public sealed record Scenario(string Name, string Title, int Projects, int SubscribersPerProject, double TokensPerSecond, int Tokens, bool End, bool Broadcast)
 {
+    /// <summary>The content of every token (3 bytes in UTF-8: a merged message's content is a multiple of it).</summary>
+    public string TokenText { get; init; } = "词";
+
     public int Connections => Projects * SubscribersPerProject;
 
     public static Scenario A(double seconds) => new("a", "1 project x 1,000 subscribers, 50 tokens/s", 1, 1000, 50, (int)(50 * seconds), End: true, Broadcast: false);
 
     public static Scenario B(int connections) => new("b", $"{connections:N0} idle subscribers, then one broadcast", 1, connections, 1, 1, End: false, Broadcast: true);
+
+    public static Scenario D(double seconds) => new("d", "1 project x 5,000 subscribers, 50 tokens/s", 1, 5000, 50, (int)(50 * seconds), End: true, Broadcast: false);
 
     public static Scenario C(double seconds) => new("c", "100 projects x 10 subscribers, 30 tokens/s each", 100, 10, 30, (int)(30 * seconds), End: true, Broadcast: false);
 
@@ -47,6 +52,15 @@ public sealed class BenchOptions
     public string? JsonPath { get; set; }
     public bool Help { get; set; }
 
+    /// <summary>Run each scenario against the bare Kestrel fan-out server too, right after StageStream (in-process bus only).</summary>
+    public bool Bare { get; set; }
+
+    /// <summary>Clients ask for the lean form (<c>?full_text=none</c>).</summary>
+    public bool Lean { get; set; }
+
+    /// <summary>Measure the bytes per token on the wire, both forms, for a 2 KB and a 30 KB text, instead of the scenarios.</summary>
+    public bool WireBytes { get; set; }
+
     /// <summary>Stream a little through every path before measuring (off with --no-warm-up).</summary>
     public bool WarmUp { get; set; } = true;
 
@@ -59,10 +73,15 @@ public sealed class BenchOptions
 
         Usage: dotnet run -c Release --project bench/StageStream.Bench -- [options]
 
-          --scenario a|b|c|all   (repeatable; default all)
+          --scenario a|b|c|d|all (repeatable; default a, b, c; all adds d)
                                  a: 1 project x 1,000 subscribers, 50 tokens/s
                                  b: 10,000 idle subscribers, then one broadcast
                                  c: 100 projects x 10 subscribers, 30 tokens/s each
+                                 d: 1 project x 5,000 subscribers, 50 tokens/s
+          --bare                 also run each scenario against a bare Kestrel fan-out server (serialize once, a channel
+                                 per subscriber, write and flush per event), started from this program, in-process bus only
+          --lean                 clients ask for lean token messages (?full_text=none)
+          --wire-bytes           bytes per token on the wire, default and lean form, for a 2 KB and a 30 KB text
           --redis                use the Redis transport (starts redis-server on a free port)
           --both                 run each scenario with the in-process bus and with Redis
           --smoke                small, few-second runs of a streaming and a broadcast scenario
@@ -85,13 +104,14 @@ public sealed class BenchOptions
         {
             return [Scenario.SmokeStream, Scenario.SmokeBroadcast];
         }
-        var names = Scenarios.Count == 0 || Scenarios.Contains("all") ? ["a", "b", "c"] : Scenarios;
+        var names = Scenarios.Count == 0 ? ["a", "b", "c"] : Scenarios.Contains("all") ? ["a", "b", "c", "d"] : Scenarios;
         return [.. names.Distinct().Select(name => Shape(name switch
         {
             "a" => Scenario.A(Seconds),
             "b" => Scenario.B(BroadcastConnections),
             "c" => Scenario.C(Seconds),
-            _ => throw new ArgumentException($"Unknown scenario '{name}': use a, b, c or all."),
+            "d" => Scenario.D(Seconds),
+            _ => throw new ArgumentException($"Unknown scenario '{name}': use a, b, c, d or all."),
         }))];
     }
 
@@ -138,6 +158,9 @@ public sealed class BenchOptions
                 case "--json": options.JsonPath = Value(); break;
                 case "--no-warm-up": options.WarmUp = false; break;
                 case "--pause-idle": options.PauseIdleSeconds = Double(); break;
+                case "--bare": options.Bare = true; break;
+                case "--lean": options.Lean = true; break;
+                case "--wire-bytes": options.WireBytes = true; break;
                 case "-h" or "--help": options.Help = true; break;
                 default: throw new ArgumentException($"Unknown option '{args[i]}'. Run with --help.");
             }

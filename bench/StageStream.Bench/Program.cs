@@ -4,6 +4,10 @@ internal static class Program
 {
     public static async Task<int> Main(string[] args)
     {
+        if (args.Length > 0 && args[0] == "--bare-server")
+        {
+            return await BareServer.RunAsync(args[1..]);
+        }
         BenchOptions options;
         try
         {

@@ -67,6 +67,23 @@ public sealed record ScenarioResult
     public int ClientsNotEnded { get; init; }
     public string? FirstClientFailure { get; init; }
 
+    /// <summary>Messages received (a merged token message counts once), and how many of them were merged token messages.</summary>
+    public long Messages { get; init; }
+    public long MergedMessages { get; init; }
+
+    /// <summary>Merged frames the server serialized for them: each is shared by every reader that sends it.</summary>
+    public long MergedFramesBuilt { get; init; }
+
+    /// <summary>The clients asked for lean token messages (<c>?full_text=none</c>).</summary>
+    public bool Lean { get; init; }
+
+    /// <summary>For the wire-bytes runs: the text's size, and the bytes of a token message in each form (average, last).</summary>
+    public int? TextBytes { get; init; }
+    public double? FullBytesPerToken { get; init; }
+    public double? LeanBytesPerToken { get; init; }
+    public int? FullLastTokenBytes { get; init; }
+    public int? LeanLastTokenBytes { get; init; }
+
     public List<string> Targets { get; init; } = [];
     public bool Passed { get; init; }
 
@@ -79,9 +96,10 @@ public sealed record ScenarioResult
         string MiB(double bytes) => (bytes / 1048576).ToString("0.0", c) + " MiB";
         string KiB(double bytes) => (bytes / 1024).ToString("0.0", c) + " KiB";
         string Ms(double ms) => double.IsNaN(ms) ? "-" : ms.ToString("0.0", c);
-        output.WriteLine($"== {Scenario} [{Transport}]: {Title}");
+        output.WriteLine($"== {Scenario} [{Transport}{(Lean ? ", lean" : "")}]: {Title}");
         output.WriteLine($"   connections   {ConnectionsEstablished}/{ConnectionsWanted} established in {ConnectSeconds.ToString("0.00", c)} s, {ConnectFailures} failed{(FirstConnectFailure is null ? "" : $" (first: {FirstConnectFailure})")}");
         output.WriteLine($"   events        {EventsPublished} published, {EventsDelivered}/{EventsExpected} delivered in {DriveSeconds.ToString("0.00", c)} s = {EventsPerSecond.ToString("N0", c)} events/s (driver max lag {Ms(DriverMaxLagMs)} ms)");
+        output.WriteLine($"   messages      {Messages} received, {MergedMessages} of them merged token messages, from {MergedFramesBuilt} merged frames serialized by the server");
         output.WriteLine($"   latency ms    p50 {Ms(LatencyP50Ms)}  p95 {Ms(LatencyP95Ms)}  p99 {Ms(LatencyP99Ms)}  max {Ms(LatencyMaxMs)}  ({LatencySamples} samples)");
         if (BroadcastAllReceivedMs is { } all)
         {

@@ -5,7 +5,7 @@ namespace StageStream.Bench;
 
 public sealed record CreatedProject(string Id);
 
-public sealed record BenchProjectRun(string ProjectId, string RunId, List<long> EventIds);
+public sealed record BenchProjectRun(string ProjectId, string RunId, List<long> EventIds, List<long>? PublishedAtMs);
 
 public sealed record BenchStreamsResult(List<BenchProjectRun> Projects, int Published, double ElapsedMs, double MaxLagMs);
 
@@ -14,6 +14,9 @@ public sealed record ProcessSnapshot(
     long RssBytes, long GcTotalBytes, long GcHeapSizeBytes, long GcCommittedBytes, long GcFragmentedBytes,
     int Gen0Collections, int Gen1Collections, int Gen2Collections, bool ServerGc, int Subscribers, int Threads, double CpuMs)
 {
+    /// <summary>Merged token frames the server has serialized since it started (StageStream only).</summary>
+    public long MergedFramesBuilt { get; init; }
+
     /// <summary>/proc/PID/status VmRSS read by the bench just before asking (for a started server), garbage not yet collected.</summary>
     public long RssBeforeCollectBytes { get; init; }
 }
@@ -58,6 +61,7 @@ public sealed class ServerApi(HttpClient http, ServerHost host)
             tokens_per_second = scenario.TokensPerSecond,
             tokens = scenario.Tokens,
             end = scenario.End,
+            token_text = scenario.TokenText,
         }, Json, ct);
         await EnsureAsync(response, "drive the token streams");
         return (await response.Content.ReadFromJsonAsync<BenchStreamsResult>(Json, ct))!;

@@ -37,21 +37,25 @@ public sealed class ServerHost : IAsyncDisposable
 
     public static ServerHost Remote(Uri url) => new(url, null, null, null, null, $"running server at {url}");
 
-    public static async Task<ServerHost> StartAsync(BenchOptions options, Transport transport, TextWriter log, CancellationToken ct)
+    /// <summary>Starts StageStream, or (<paramref name="bare"/>) the bare Kestrel fan-out server of this bench.</summary>
+    public static async Task<ServerHost> StartAsync(BenchOptions options, Transport transport, TextWriter log, CancellationToken ct,
+        bool bare = false, IReadOnlyList<string>? settings = null)
     {
-        var dll = options.ServerDll ?? FindServerDll();
+        var dll = bare ? typeof(ServerHost).Assembly.Location : options.ServerDll ?? FindServerDll();
         var dataPath = Directory.CreateTempSubdirectory("stagestream-bench-").FullName;
         var logPath = Path.Combine(dataPath, "server.log");
         Process? redis = null;
         var baseAddress = new Uri($"http://127.0.0.1:{FreePort()}/");
-        var args = new List<string>
-        {
-            dll,
-            "--urls", baseAddress.ToString().TrimEnd('/'),
-            "--Storage:DataPath=" + dataPath,
-            "--Diagnostics:BenchEndpoints=true",
-            "--Serilog:MinimumLevel:Default=Warning",
-        };
+        List<string> args = bare
+            ? [dll, "--bare-server", "--urls", baseAddress.ToString().TrimEnd('/')]
+            : [
+                dll,
+                "--urls", baseAddress.ToString().TrimEnd('/'),
+                "--Storage:DataPath=" + dataPath,
+                "--Diagnostics:BenchEndpoints=true",
+                "--Serilog:MinimumLevel:Default=Warning",
+                .. settings ?? [],
+            ];
         try
         {
             if (transport == Transport.Redis)
@@ -89,7 +93,8 @@ public sealed class ServerHost : IAsyncDisposable
             server.BeginOutputReadLine();
             server.BeginErrorReadLine();
             var host = new ServerHost(baseAddress, server, redis, dataPath, logPath,
-                $"dotnet {Path.GetFileName(dll)} (pid {server.Id}, {(transport == Transport.Redis ? "Redis transport" : "in-process bus")}) from {Path.GetDirectoryName(dll)}");
+                bare ? $"bare Kestrel fan-out server (pid {server.Id}, dotnet {Path.GetFileName(dll)} --bare-server)"
+                    : $"dotnet {Path.GetFileName(dll)} (pid {server.Id}, {(transport == Transport.Redis ? "Redis transport" : "in-process bus")}) from {Path.GetDirectoryName(dll)}");
             try
             {
                 await host.WaitHealthyAsync(ct);

@@ -6,9 +6,11 @@ namespace StageStream.Bench;
 /// <summary>
 /// One SSE connection with a lean reader: the client runs on the same 2 cores as the server, so it
 /// parses only what the figures need (the <c>id:</c> line, the message type at the start of the JSON
-/// and <c>published_at_ms</c> near its end) and never decodes the JSON or allocates per message.
+/// and the length of a token's <c>content</c>) and never decodes the JSON or allocates per message.
+/// A token message whose content is several bench tokens long is a merged message: it stands for that
+/// many tokens, the last of which has its id (see docs/sse-protocol.md).
 /// </summary>
-public sealed class SseClient(string projectId, int expectedEvents)
+public sealed class SseClient(string projectId, int expectedEvents, int tokenBytes = 3)
 {
     private static readonly long UnixEpochTicks = DateTime.UnixEpoch.Ticks;
     private readonly TaskCompletionSource _connected = new(TaskCreationOptions.RunContinuationsAsynchronously);
@@ -17,8 +19,27 @@ public sealed class SseClient(string projectId, int expectedEvents)
 
     public string ProjectId { get; } = projectId;
 
-    /// <summary>Ids of the events received (not <c>connected</c> or <c>stream_end</c>), in arrival order.</summary>
+    /// <summary>Ids of the messages received (not <c>connected</c> or <c>stream_end</c>), in arrival order.</summary>
     public List<long> Ids { get; } = new(expectedEvents);
+
+    /// <summary>For each message of <see cref="Ids"/>: how many events it stands for (more than 1 for a merged token message).</summary>
+    public List<int> Counts { get; } = new(expectedEvents);
+
+    /// <summary>For each message of <see cref="Ids"/>: when it arrived (ms since the epoch).</summary>
+    public List<double> ReceivedAtMs { get; } = new(expectedEvents);
+
+    /// <summary>For each message of <see cref="Ids"/>: its <c>published_at_ms</c> (0 if none), for servers whose driver does not return publish times.</summary>
+    public List<long> PublishedAtMs { get; } = new(expectedEvents);
+
+    /// <summary>Token messages that stood for more than one token.</summary>
+    public int MergedMessages { get; private set; }
+
+    /// <summary>Bytes of token messages as they came over the wire (id and data lines, the blank line), and how many tokens they stood for.</summary>
+    public long TokenMessageBytes { get; private set; }
+    public long TokensReceived { get; private set; }
+
+    /// <summary>The size of the last token message.</summary>
+    public int LastTokenMessageBytes { get; private set; }
 
     public int Received => Volatile.Read(ref _received);
 
@@ -35,12 +56,12 @@ public sealed class SseClient(string projectId, int expectedEvents)
     /// <summary>Wall clock (ms since the epoch) when the last event arrived.</summary>
     public double LastReceivedAtMs { get; private set; }
 
-    /// <summary>Publish-to-receive latency of the last event (for a broadcast: of the broadcast itself).</summary>
-    public double LastLatencyMs { get; private set; } = double.NaN;
+    /// <summary>Publish-to-receive latency of the last event (for a broadcast: of the broadcast itself), once worked out.</summary>
+    public double LastLatencyMs { get; set; } = double.NaN;
 
     public static double NowMs() => (DateTime.UtcNow.Ticks - UnixEpochTicks) / (double)TimeSpan.TicksPerMillisecond;
 
-    public async Task RunAsync(HttpClient http, Uri url, LatencyHistogram latencies, CancellationToken ct)
+    public async Task RunAsync(HttpClient http, Uri url, CancellationToken ct)
     {
         try
         {
@@ -57,7 +78,7 @@ public sealed class SseClient(string projectId, int expectedEvents)
                 return;
             }
             await using var stream = await response.Content.ReadAsStreamAsync(ct);
-            await ReadAsync(stream, latencies, ct);
+            await ReadAsync(stream, ct);
             if (!StreamEnded && Failure is null && !ct.IsCancellationRequested)
             {
                 Fail("closed by the server before stream_end");
@@ -83,7 +104,7 @@ public sealed class SseClient(string projectId, int expectedEvents)
         _connected.TrySetException(new InvalidOperationException(reason));
     }
 
-    private async Task ReadAsync(Stream stream, LatencyHistogram latencies, CancellationToken ct)
+    private async Task ReadAsync(Stream stream, CancellationToken ct)
     {
         var buffer = new byte[4096];
         var filled = 0;
@@ -112,7 +133,7 @@ public sealed class SseClient(string projectId, int expectedEvents)
                     break;
                 }
                 end += scanFrom;
-                OnMessage(buffer.AsSpan(start, end - start), now, latencies);
+                OnMessage(buffer.AsSpan(start, end - start), now);
                 start = end + 2;
                 scanFrom = start;
             }
@@ -125,8 +146,9 @@ public sealed class SseClient(string projectId, int expectedEvents)
         }
     }
 
-    private void OnMessage(ReadOnlySpan<byte> message, double now, LatencyHistogram latencies)
+    private void OnMessage(ReadOnlySpan<byte> message, double now)
     {
+        var length = message.Length + 2;
         long id = -1;
         ReadOnlySpan<byte> data = default;
         var sawData = false;
@@ -165,15 +187,39 @@ public sealed class SseClient(string projectId, int expectedEvents)
             _ended.TrySetResult();
             return;
         }
-        Ids.Add(id);
-        LastReceivedAtMs = now;
-        Interlocked.Increment(ref _received);
-        var at = data.LastIndexOf("\"published_at_ms\":"u8);
-        if (at >= 0 && Utf8Parser.TryParse(data[(at + "\"published_at_ms\":".Length)..], out long publishedAtMs, out _))
+        var count = 1;
+        if (type.SequenceEqual("token"u8))
         {
-            LastLatencyMs = now - publishedAtMs;
-            latencies.Record(LastLatencyMs);
+            count = Math.Max(1, ContentOf(data).Length / tokenBytes);
+            TokenMessageBytes += length;
+            LastTokenMessageBytes = length;
+            TokensReceived += count;
+            if (count > 1)
+            {
+                MergedMessages++;
+            }
         }
+        var at = data.LastIndexOf("\"published_at_ms\":"u8);
+        Utf8Parser.TryParse(at < 0 ? default : data[(at + "\"published_at_ms\":".Length)..], out long publishedAtMs, out _);
+        Ids.Add(id);
+        Counts.Add(count);
+        ReceivedAtMs.Add(now);
+        PublishedAtMs.Add(publishedAtMs);
+        LastReceivedAtMs = now;
+        Interlocked.Add(ref _received, count);
+    }
+
+    /// <summary>The raw value of <c>"content"</c> (the bench's tokens need no escapes).</summary>
+    private static ReadOnlySpan<byte> ContentOf(ReadOnlySpan<byte> data)
+    {
+        var at = data.IndexOf("\"content\":\""u8);
+        if (at < 0)
+        {
+            return default;
+        }
+        var rest = data[(at + 11)..];
+        var quote = rest.IndexOf((byte)'"');
+        return quote < 0 ? default : rest[..quote];
     }
 
     /// <summary>The value of <c>"type"</c>, the first property of every message.</summary>

@@ -88,11 +88,18 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
         }
     }
 
-    public async ValueTask<IReadOnlyList<StageEvent>> ReadAsync(string projectId, long afterId, CancellationToken cancellationToken)
+    public ValueTask<IReadOnlyList<StageEvent>> ReadAsync(string projectId, long afterId, CancellationToken cancellationToken) =>
+        ReadAsync(projectId, events => events.After(afterId), cancellationToken);
+
+    /// <summary>Served from the watched project's run-start index: no copy or scan of its whole retained history.</summary>
+    public ValueTask<IReadOnlyList<StageEvent>> ReadForStreamAsync(string projectId, string? stage, long? afterId, CancellationToken cancellationToken) =>
+        ReadAsync(projectId, events => events.ForStream(stage, afterId), cancellationToken);
+
+    private async ValueTask<IReadOnlyList<StageEvent>> ReadAsync(string projectId, Func<EventCache, List<StageEvent>> select, CancellationToken cancellationToken)
     {
         try
         {
-            return await ReadCoreAsync(projectId, afterId, cancellationToken);
+            return await ReadCoreAsync(projectId, select, cancellationToken);
         }
         catch (Exception exception) when (exception is not OperationCanceledException)
         {
@@ -100,7 +107,7 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
         }
     }
 
-    private async Task<IReadOnlyList<StageEvent>> ReadCoreAsync(string projectId, long afterId, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<StageEvent>> ReadCoreAsync(string projectId, Func<EventCache, List<StageEvent>> select, CancellationToken cancellationToken)
     {
         while (true)
         {
@@ -128,7 +135,7 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
                         if (!_hub.HasSubscribers(projectId))
                         {
                             // Nobody here watches it: nothing to keep, and no hub state to warm.
-                            return cache.After(afterId);
+                            return select(cache);
                         }
                         log.Cache = cache;
                     }
@@ -140,7 +147,7 @@ public sealed class DatabaseEventTransport : IEventTransport, IAsyncDisposable, 
                         {
                             _hub.Warm(projectId, events.Events);
                         }
-                        return events.After(afterId);
+                        return select(events);
                     }
                 }
                 // Ids are committed in order, so what was delivered meanwhile comes after the last id loaded.

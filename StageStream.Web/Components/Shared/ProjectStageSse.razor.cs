@@ -25,7 +25,7 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
     private readonly SortedDictionary<string, int> _counts = new(StringComparer.Ordinal);
     private readonly System.Text.StringBuilder _tokenText = new();
     private string? _tokenRunId;
-    private string? _serverFullText;
+    private bool? _tokensConsistent;
     private List<ProjectSummaryDto> _projects = [];
     private DotNetObjectReference<ProjectStageSse>? _self;
     private IJSObjectReference? _module;
@@ -61,8 +61,11 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
     /// <summary>The latest text run's tokens, put together from their <c>content</c> deltas as they arrived.</summary>
     public string TokenText => _tokenText.ToString();
 
-    /// <summary>Whether the deltas add up to the server's <c>full_text</c>: a gap or a repeat after a reconnect shows here.</summary>
-    public bool? TokensConsistent => _serverFullText is null ? null : _serverFullText == TokenText;
+    /// <summary>
+    /// Whether the deltas added up to the server's <c>full_text</c> the last time it sent one: a gap or a repeat after a
+    /// reconnect shows here. The page reads the lean form, where the first token of a connection and <c>done</c> carry it.
+    /// </summary>
+    public bool? TokensConsistent => _tokensConsistent;
 
     private bool IsOpen => Status != ConnectionStatus.Disconnected;
 
@@ -134,7 +137,7 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
         _counts.Clear();
         _tokenText.Clear();
         _tokenRunId = null;
-        _serverFullText = null;
+        _tokensConsistent = null;
     }
 
     private void TrackText(string type, JsonElement message)
@@ -148,11 +151,14 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
                 _tokenText.Clear();
             }
             _tokenText.Append(message.TryGetProperty("content", out var content) ? content.GetString() : null);
-            _serverFullText = message.TryGetProperty("full_text", out var full) ? full.GetString() : _serverFullText;
+            if (message.TryGetProperty("full_text", out var full))
+            {
+                _tokensConsistent = full.GetString() == TokenText;
+            }
         }
         else if (type == "done" && runId == _tokenRunId && message.TryGetProperty("full_text", out var doneText) && doneText.GetString() is { Length: > 0 } text)
         {
-            _serverFullText = text;
+            _tokensConsistent = text == TokenText;
         }
     }
 

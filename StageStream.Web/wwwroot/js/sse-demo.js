@@ -12,7 +12,8 @@ function call(dotnet, method, ...args) {
 // `session` comes back with every call, so .NET can ignore a previous connection's late events.
 export function connect(dotnet, session, projectId, stage, autoReconnect) {
   disconnect();
-  const options = { autoReconnect, baseUrl: window.location.origin };
+  // Lean: tokens without full_text, so a long text costs each watcher linear, not quadratic, traffic.
+  const options = { autoReconnect, baseUrl: window.location.origin, lean: true };
   const next = stage ? createProjectStageSSE(projectId, stage, options) : createProjectAllStagesSSE(projectId, options);
   client = next;
   next

@@ -57,15 +57,15 @@ function reportListenerError(err) {
   else console.error(err);
 }
 
-// Adds or replaces the lastEventId query parameter, keeping any fragment at the end.
-function withLastEventId(url, id) {
+// Adds or replaces a query parameter (lastEventId, full_text), keeping any fragment at the end.
+function withParam(url, name, value) {
   const hashAt = url.indexOf('#');
   const hash = hashAt >= 0 ? url.slice(hashAt) : '';
   let base = hashAt >= 0 ? url.slice(0, hashAt) : url;
-  base = base.replace(/([?&])lastEventId=[^&]*(&|$)/, (_, lead, tail) => (tail ? lead : ''));
+  base = base.replace(new RegExp(`([?&])${name}=[^&]*(&|$)`), (_, lead, tail) => (tail ? lead : ''));
   base = base.replace(/[?&]$/, '');
   const sep = base.includes('?') ? '&' : '?';
-  return `${base}${sep}lastEventId=${encodeURIComponent(id)}${hash}`;
+  return `${base}${sep}${name}=${encodeURIComponent(value)}${hash}`;
 }
 
 function trimBaseUrl(baseUrl) {
@@ -196,8 +196,10 @@ export class SSEClient {
     }
     const session = this._session;
     const EventSourceImpl = this.options.EventSource ?? globalThis.EventSource;
+    // Lean: tokens without full_text (the first token of each run on a connection still carries it); textOf() adds them up.
+    let url = this.options.lean ? withParam(this.url, 'full_text', 'none') : this.url;
     // A new EventSource does not send Last-Event-ID by itself, so the id goes in the query string.
-    const url = this.lastEventId != null ? withLastEventId(this.url, this.lastEventId) : this.url;
+    if (this.lastEventId != null) url = withParam(url, 'lastEventId', this.lastEventId);
     const es = new EventSourceImpl(url, { withCredentials: !!this.options.withCredentials });
     this._es = es;
 
