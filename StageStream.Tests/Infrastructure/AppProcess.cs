@@ -25,6 +25,7 @@ public sealed class AppProcess : IAsyncDisposable
     public HttpClient Client { get; }
     public string LogPath { get; }
     public bool HasExited => _process.HasExited;
+    public int ProcessId => _process.Id;
 
     public static async Task<AppProcess> StartAsync(string dataPath, IDictionary<string, string?>? settings = null, int? port = null)
     {
@@ -44,6 +45,8 @@ public sealed class AppProcess : IAsyncDisposable
             ["Storage:DataPath"] = dataPath,
             ["Providers:Offline:TokensPerSecond"] = "0",
             ["Serilog:MinimumLevel:Default"] = "Information",
+            ["Auth:Mode"] = "none",
+            ["RateLimits:Enabled"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

@@ -42,6 +42,9 @@ public sealed class TestApp : IAsyncDisposable
             ["Storage:DataPath"] = dataPath,
             ["Providers:Offline:TokensPerSecond"] = "0",
             ["Serilog:MinimumLevel:Default"] = "Warning",
+            // Today's open single-user behaviour, so the tests written before accounts run unchanged; access tests opt in.
+            ["Auth:Mode"] = "none",
+            ["RateLimits:Enabled"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {
