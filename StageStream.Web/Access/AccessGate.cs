@@ -31,7 +31,9 @@ public sealed class AccessGate(RequestDelegate next, IOptions<AuthOptions> optio
         var endpoint = context.GetEndpoint();
         var path = context.Request.Path;
         var mediaProject = Paths.MediaProject(path);
-        var isPublic = mediaProject is null && (endpoint is null || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null || Paths.IsFramework(path));
+        // A CORS preflight never carries credentials, and answers nothing about any project.
+        var isPublic = mediaProject is null && (endpoint is null || endpoint.Metadata.GetMetadata<IAllowAnonymous>() is not null || Paths.IsFramework(path)
+            || HttpMethods.IsOptions(context.Request.Method));
         if (isPublic)
         {
             await next(context);
@@ -139,20 +141,24 @@ public sealed class AccessGate(RequestDelegate next, IOptions<AuthOptions> optio
 /// <summary>The audit trail's name for what a request did.</summary>
 public static class AuditActions
 {
-    public static string Of(string method, string pattern) => pattern switch
+    public static string Of(string method, string rawPattern)
     {
-        _ when HttpMethods.IsDelete(method) && pattern.Contains("/shares/", StringComparison.Ordinal) => "unshare",
-        _ when HttpMethods.IsDelete(method) && pattern.Contains("/keys/", StringComparison.Ordinal) => "revoke_key",
-        _ when HttpMethods.IsDelete(method) => "delete",
-        _ when pattern.EndsWith("/run", StringComparison.Ordinal) => "run",
-        _ when pattern.EndsWith("/cancel", StringComparison.Ordinal) => "cancel",
-        _ when pattern.EndsWith("/shares", StringComparison.Ordinal) => "share",
-        _ when pattern.EndsWith("/stream-tokens", StringComparison.Ordinal) => "stream_token",
-        _ when pattern.EndsWith("/keys", StringComparison.Ordinal) => "create_key",
-        _ when pattern.EndsWith("/users", StringComparison.Ordinal) => "add_user",
-        _ when HttpMethods.IsPost(method) && pattern.TrimEnd('/') == "/api/v1/projects" => "create",
-        _ => "edit",
-    };
+        var pattern = rawPattern.TrimEnd('/');
+        return pattern switch
+        {
+            _ when HttpMethods.IsDelete(method) && pattern.Contains("/shares/", StringComparison.Ordinal) => "unshare",
+            _ when HttpMethods.IsDelete(method) && pattern.Contains("/keys/", StringComparison.Ordinal) => "revoke_key",
+            _ when HttpMethods.IsDelete(method) => "delete",
+            _ when pattern.EndsWith("/run", StringComparison.Ordinal) => "run",
+            _ when pattern.EndsWith("/cancel", StringComparison.Ordinal) => "cancel",
+            _ when pattern.EndsWith("/shares", StringComparison.Ordinal) => "share",
+            _ when pattern.EndsWith("/stream-tokens", StringComparison.Ordinal) => "stream_token",
+            _ when pattern.EndsWith("/keys", StringComparison.Ordinal) => "create_key",
+            _ when pattern.EndsWith("/users", StringComparison.Ordinal) => "add_user",
+            _ when HttpMethods.IsPost(method) && pattern == "/api/v1/projects" => "create",
+            _ => "edit",
+        };
+    }
 }
 
 /// <summary>Writes a problem+json answer directly (the gate answers before any endpoint runs).</summary>
@@ -161,6 +167,11 @@ public static class Problems
     public static async Task WriteAsync(HttpContext context, int status, string title, string detail)
     {
         context.Response.StatusCode = status;
+        if (Paths.IsStream(context.Request.Path))
+        {
+            // A cross-origin client may read why its stream was refused.
+            context.RequestServices.GetRequiredService<Streaming.StreamCors>().Apply(context);
+        }
         var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
         var written = await problems.TryWriteAsync(new ProblemDetailsContext
         {

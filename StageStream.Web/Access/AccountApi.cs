@@ -61,9 +61,13 @@ public static class AccountApi
     private static string LocalOr(string? returnUrl, string fallback) =>
         returnUrl is { Length: > 0 } && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//") && !returnUrl.StartsWith("/\\") ? returnUrl : fallback;
 
+    private static async Task<IFormCollection> FormAsync(HttpContext context) =>
+        context.Request.HasFormContentType ? await context.Request.ReadFormAsync(context.RequestAborted)
+        : throw new InvalidInputException("Form expected", "Post the account page's form (application/x-www-form-urlencoded).");
+
     private static async Task<IResult> SetupAsync(HttpContext context, Accounts accounts, SignInManager<AppUser> signIn)
     {
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var form = await FormAsync(context);
         try
         {
             var owner = await accounts.CreateOwnerAsync(form["user_name"], form["password"], context.RequestAborted);
@@ -78,7 +82,7 @@ public static class AccountApi
 
     private static async Task<IResult> SignInAsync(HttpContext context, SignInManager<AppUser> signIn)
     {
-        var form = await context.Request.ReadFormAsync(context.RequestAborted);
+        var form = await FormAsync(context);
         var returnUrl = LocalOr(form["return_url"], "/");
         var result = await signIn.PasswordSignInAsync(form["user_name"].ToString(), form["password"].ToString(), isPersistent: true, lockoutOnFailure: true);
         if (result.Succeeded)

@@ -23,7 +23,7 @@ public static class Schemes
 
     /// <summary>
     /// An <c>Authorization: Bearer</c> header is an API key; <c>?access_token=</c> a stream token (streams only);
-    /// <c>?share=</c> a share link (reading only); anything else the sign-in cookie.
+    /// <c>?share=</c> a share link (reading the API, streams and media only: its page is <c>/s/{token}</c>); anything else the sign-in cookie.
     /// </summary>
     public static string Pick(HttpContext context)
     {
@@ -36,7 +36,8 @@ public static class Schemes
         {
             return StreamToken;
         }
-        if (request.Query.ContainsKey(ShareParameter) && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
+        if (request.Query.ContainsKey(ShareParameter) && (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method))
+            && (Paths.IsApi(request.Path) || Paths.IsMedia(request.Path)))
         {
             return Share;
         }

@@ -56,7 +56,8 @@ public static class EdgeExtensions
             StatusCodes.Status405MethodNotAllowed =>
                 $"{request.Method} is not allowed on {request.Path}" +
                 (context.HttpContext.Response.Headers.Allow.ToString() is { Length: > 0 } allow ? $"; it allows {allow}." : "."),
-            StatusCodes.Status413PayloadTooLarge => "The request body is larger than this endpoint accepts.",
+            StatusCodes.Status413PayloadTooLarge => "The request body is larger than this endpoint accepts" +
+                (context.HttpContext.Features.Get<IHttpMaxRequestBodySizeFeature>()?.MaxRequestBodySize is { } max ? $" (at most {max:N0} bytes)." : "."),
             StatusCodes.Status415UnsupportedMediaType => "Send the body as JSON, with 'Content-Type: application/json'.",
             StatusCodes.Status401Unauthorized => "Sign in, or send an API key as 'Authorization: Bearer ...'.",
             StatusCodes.Status403Forbidden => "You may not do this.",

@@ -57,15 +57,15 @@ function reportListenerError(err) {
   else console.error(err);
 }
 
-// Adds or replaces the lastEventId query parameter, keeping any fragment at the end.
-function withLastEventId(url, id) {
+// Adds or replaces a query parameter, keeping any fragment at the end.
+function withParam(url, name, value) {
   const hashAt = url.indexOf('#');
   const hash = hashAt >= 0 ? url.slice(hashAt) : '';
   let base = hashAt >= 0 ? url.slice(0, hashAt) : url;
-  base = base.replace(/([?&])lastEventId=[^&]*(&|$)/, (_, lead, tail) => (tail ? lead : ''));
+  base = base.replace(new RegExp(`([?&])${name}=[^&]*(&|$)`), (_, lead, tail) => (tail ? lead : ''));
   base = base.replace(/[?&]$/, '');
   const sep = base.includes('?') ? '&' : '?';
-  return `${base}${sep}lastEventId=${encodeURIComponent(id)}${hash}`;
+  return `${base}${sep}${name}=${encodeURIComponent(value)}${hash}`;
 }
 
 function trimBaseUrl(baseUrl) {
@@ -194,10 +194,31 @@ export class SSEClient {
       this._es.onopen = this._es.onmessage = this._es.onerror = null;
       this._es.close();
     }
+    const token = this.options.accessToken;
+    if (typeof token !== 'function') {
+      this._openWith(token);
+      return;
+    }
+    // A function is asked for a fresh stream token before every connection, so a reconnect never uses an expired one.
+    const session = this._session;
+    Promise.resolve().then(() => token()).then(
+      (value) => { if (session === this._session && this._active) this._openWith(value); },
+      (error) => {
+        if (session !== this._session || !this._active) return;
+        this._emit(SSE_CLIENT_EVENTS.TRANSPORT_ERROR, {
+          type: SSE_CLIENT_EVENTS.TRANSPORT_ERROR, error: `Could not get a stream token: ${error?.message ?? error}`,
+          readyState: READY_STATE.CLOSED, willRetry: false, attempt: this.reconnectAttempts, lastEventId: this.lastEventId, url: this.url,
+        });
+        if (session === this._session) this._close(CLOSE_REASONS.SERVER_CLOSED);
+      });
+  }
+
+  _openWith(token) {
     const session = this._session;
     const EventSourceImpl = this.options.EventSource ?? globalThis.EventSource;
     // A new EventSource does not send Last-Event-ID by itself, so the id goes in the query string.
-    const url = this.lastEventId != null ? withLastEventId(this.url, this.lastEventId) : this.url;
+    let url = this.lastEventId != null ? withParam(this.url, 'lastEventId', this.lastEventId) : this.url;
+    if (token) url = withParam(url, 'access_token', token);
     const es = new EventSourceImpl(url, { withCredentials: !!this.options.withCredentials });
     this._es = es;
 
@@ -254,7 +275,9 @@ export class SSEClient {
     const autoReconnect = this.options.autoReconnect !== false;
     const delays = this.options.retryDelays ?? DEFAULT_RETRY_DELAYS;
     const maxRetries = this.options.maxRetries ?? DEFAULT_RETRY_DELAYS.length;
-    const willRetry = !serverRefused && autoReconnect && this.reconnectAttempts < maxRetries;
+    // With a token function a refusal may be an expired token (401): the next attempt fetches a fresh one.
+    const tokenRenews = typeof this.options.accessToken === 'function';
+    const willRetry = (!serverRefused || tokenRenews) && autoReconnect && this.reconnectAttempts < maxRetries;
 
     es.onopen = es.onmessage = es.onerror = null;
     es.close();
@@ -317,7 +340,10 @@ export class SSEClient {
   }
 }
 
-/** Creates a client and connects it to one stage's stream. Options: baseUrl, autoReconnect, withCredentials, ... */
+/**
+ * Creates a client and connects it to one stage's stream. Options: baseUrl, autoReconnect, withCredentials,
+ * accessToken (a stream token, or a function returning one or a promise of one, called before each connection), ...
+ */
 export function createProjectStageSSE(projectId, stageName, options = {}) {
   const client = new SSEClient(options);
   return client.connect(projectStageUrl(projectId, stageName, options.baseUrl));
