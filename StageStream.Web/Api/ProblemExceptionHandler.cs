@@ -57,7 +57,7 @@ public sealed partial class ProblemExceptionHandler(
         {
             var path = json.Path is { Length: > 0 } p && p != "$" ? $" at {p}" : "";
             return json.Message.Contains("could not be converted", StringComparison.Ordinal)
-                ? $"The request body has a value of the wrong type{path}: check the field's type in the API reference."
+                ? $"The JSON body has a value of the wrong type{path}: check the field's type in the API reference."
                 : $"The request body is not valid JSON{path}.";
         }
         var message = exception.Message;

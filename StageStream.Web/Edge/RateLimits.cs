@@ -7,12 +7,15 @@ using StageStream.Web.Access;
 
 namespace StageStream.Web.Edge;
 
-/// <summary>Requests per minute for each limited kind (section <c>RateLimits</c>), per user, API key or address.</summary>
+/// <summary>Requests per window (a minute) for each limited kind (section <c>RateLimits</c>), per user, API key or address.</summary>
 public sealed class RateLimitOptions
 {
     public const string Section = "RateLimits";
 
     public bool Enabled { get; set; } = true;
+
+    [Range(1, 3600)]
+    public int WindowSeconds { get; set; } = 60;
 
     [Range(1, 100_000)]
     public int SignInPerMinute { get; set; } = 10;
@@ -29,7 +32,7 @@ public sealed class RateLimitOptions
 
 /// <summary>
 /// ASP.NET Core's rate limiter on signing in, creating a project, starting a run and opening a stream: a fixed window
-/// per minute for each user (or API key, or for the signed-out, address). Beyond it, 429 problem+json with <c>Retry-After</c>.
+/// (a minute unless set) for each user (or API key, or for the signed-out, address). Beyond it, 429 problem+json with <c>Retry-After</c>.
 /// </summary>
 public static class RateLimits
 {
@@ -54,16 +57,16 @@ public static class RateLimits
                 var limit = kind switch { SignIn => options.SignInPerMinute, Create => options.CreatePerMinute, Run => options.RunPerMinute, _ => options.StreamsPerMinute };
                 return RateLimitPartition.GetFixedWindowLimiter($"{kind}|{Who(context)}", _ => new FixedWindowRateLimiterOptions
                 {
-                    PermitLimit = limit, Window = TimeSpan.FromMinutes(1), QueueLimit = 0, AutoReplenishment = true,
+                    PermitLimit = limit, Window = TimeSpan.FromSeconds(options.WindowSeconds), QueueLimit = 0, AutoReplenishment = true,
                 });
             });
             limiter.OnRejected = async (rejected, cancellationToken) =>
             {
                 var context = rejected.HttpContext;
-                var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)) : 60;
+                var seconds = rejected.Lease.TryGetMetadata(MetadataName.RetryAfter, out var retry) ? Math.Max(1, (int)Math.Ceiling(retry.TotalSeconds)) : options.WindowSeconds;
                 context.Response.Headers.RetryAfter = seconds.ToString(CultureInfo.InvariantCulture);
                 await Problems.WriteAsync(context, StatusCodes.Status429TooManyRequests, "Too many requests",
-                    $"Too many {Describe(KindOf(context))} in a minute from you; try again in {seconds} s.");
+                    $"Too many {Describe(KindOf(context))} from you in {options.WindowSeconds} s; try again in {seconds} s.");
             };
         });
     }
