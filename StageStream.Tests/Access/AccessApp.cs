@@ -131,7 +131,7 @@ public class AccessApp : IAsyncLifetime
         await App.DisposeAsync();
     }
 
-    private sealed class ShiftedClock(TimeSpan shift) : TimeProvider
+    internal sealed class ShiftedClock(TimeSpan shift) : TimeProvider
     {
         public override DateTimeOffset GetUtcNow() => System.GetUtcNow() + shift;
     }

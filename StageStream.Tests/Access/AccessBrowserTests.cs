@@ -3,9 +3,12 @@ using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.Extensions.Options;
 using Microsoft.Playwright;
 using StageStream.Tests.Browser;
 using StageStream.Tests.Infrastructure;
+using StageStream.Web.Access;
 using Xunit.Abstractions;
 
 namespace StageStream.Tests.Access;
@@ -124,7 +127,8 @@ public sealed class AccessBrowserTests(UiBrowser browser, ITestOutputHelper outp
         Assert.Equal("completed", (await ProjectAsync(owner, projectId)).GetProperty("status").GetString());
 
         // An allowed origin's EventSource, with the cookie (withCredentials) and with a stream token in a signed-out context.
-        await using var frontEnd = await PageServer.StartAsync(AllowedPort, "<html><body>front end</body></html>");
+        var client = await File.ReadAllTextAsync(Path.Combine(JsClient.JsClientBrowser.RepositoryRoot, "StageStream.Web", "wwwroot", "js", "stagestream-sse.js"));
+        await using var frontEnd = await PageServer.StartAsync(AllowedPort, FrontEndPage, client);
         var token = (await (await owner.APIRequest.PostAsync($"/api/v1/projects/{projectId}/stream-tokens")).JsonAsync())!.Value.GetProperty("token").GetString();
         var withCookie = await EventsFromAllowedOriginAsync(owner, $"{site}api/v1/sse/projects/{projectId}/", credentials: true);
         Assert.Contains("pipeline_done", withCookie);
@@ -134,6 +138,20 @@ public sealed class AccessBrowserTests(UiBrowser browser, ITestOutputHelper outp
         var without = await EventsFromAllowedOriginAsync(stranger, $"{site}api/v1/sse/projects/{projectId}/", credentials: true);
         Assert.StartsWith("error", without);
 
+        // The JS client with a token function: the first token has expired (401), so it asks again and streams with the fresh one.
+        var ownerId = (await (await owner.APIRequest.GetAsync("/api/v1/users")).JsonAsync())!.Value[0].GetProperty("id").GetString()!;
+        var expired = new StreamTokens(app.Service<IDataProtectionProvider>(), app.Service<IOptions<AuthOptions>>(), new AccessApp.ShiftedClock(TimeSpan.FromHours(-1)))
+            .Issue(ownerId, projectId, null).Token;
+        await stranger.GotoAsync($"{AllowedOrigin}/client.html");
+        await stranger.WaitForFunctionAsync("() => window.follow");
+        var followed = await stranger.EvaluateAsync<JsonElement>("([base, project, tokens]) => window.follow(base, project, tokens)",
+            new object[] { site.ToString(), projectId, new[] { expired, token! } });
+        output.WriteLine("JS client: " + followed);
+        Assert.Equal(2, followed.GetProperty("calls").GetInt32());
+        var seen = followed.GetProperty("seen").EnumerateArray().Select(e => e.GetString()).ToList();
+        Assert.Equal("transport_error", seen[0]);
+        Assert.Contains("pipeline_done", seen);
+
         lock (errors)
         {
             // Resources refused on purpose (the hidden project, the forged requests, the stream without credentials) are logged by the browser.
@@ -141,6 +159,25 @@ public sealed class AccessBrowserTests(UiBrowser browser, ITestOutputHelper outp
             Assert.True(unexpected.Count == 0, string.Join("\n", unexpected));
         }
     }
+
+    /// <summary>A front end on the allowed origin that follows a project with the JS client, asking a function for each stream token.</summary>
+    private const string FrontEndPage = """
+        <html><body>front end
+        <script type="module">
+          import { createProjectAllStagesSSE } from '/stagestream-sse.js';
+          window.follow = (base, project, tokens) => new Promise(resolve => {
+            let calls = 0;
+            const seen = [];
+            const client = createProjectAllStagesSSE(project, {
+              baseUrl: base, retryDelays: [100], accessToken: async () => tokens[Math.min(calls++, tokens.length - 1)],
+            });
+            client.on('transport_error', () => seen.push('transport_error'));
+            client.on('message', m => { seen.push(m.type); if (m.type === 'pipeline_done') { client.disconnect(); resolve({ seen, calls }); } });
+            setTimeout(() => { client.disconnect(); resolve({ seen, calls }); }, 15000);
+          });
+        </script>
+        </body></html>
+        """;
 
     /// <summary>A page that posts a form to run the pipeline (navigating there) after a no-cors fetch that would cancel it.</summary>
     private static string EvilPage(Uri site, string projectId) => $$"""
@@ -187,12 +224,13 @@ public sealed class AccessBrowserTests(UiBrowser browser, ITestOutputHelper outp
     {
         public int Port => port;
 
-        public static async Task<PageServer> StartAsync(int port, string html)
+        public static async Task<PageServer> StartAsync(int port, string html, string? clientModule = null)
         {
             var builder = WebApplication.CreateSlimBuilder();
             builder.WebHost.UseUrls($"http://127.0.0.1:{port}");
             builder.Logging.ClearProviders();
             var web = builder.Build();
+            web.MapGet("/stagestream-sse.js", () => Results.Content(clientModule ?? "", "text/javascript"));
             web.MapGet("/{**path}", () => Results.Content(html, "text/html"));
             await web.StartAsync();
             return new PageServer(web, port);
