@@ -1,11 +1,14 @@
+using Microsoft.AspNetCore.Identity;
+using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore.Storage.ValueConversion;
+using StageStream.Core.Accounts;
 using StageStream.Core.Events.Log;
 using StageStream.Core.Projects;
 
 namespace StageStream.Core.Persistence;
 
-public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> options) : DbContext(options)
+public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> options) : IdentityDbContext<AppUser>(options)
 {
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<StageRecord> Stages => Set<StageRecord>();
@@ -14,6 +17,10 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
     /// <summary>The durable event log (the default transport's store): every published event, pruned by retention.</summary>
     public DbSet<StoredEvent> Events => Set<StoredEvent>();
 
+    public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
+    public DbSet<ShareLink> ShareLinks => Set<ShareLink>();
+    public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+
     /// <summary>A project with its stages and shots, tracked for changes.</summary>
     public Task<Project?> FindProjectAsync(string id, CancellationToken cancellationToken) =>
         Projects.Include(p => p.Stages).Include(p => p.Shots).AsSplitQuery()
@@ -21,6 +28,10 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
 
     protected override void OnModelCreating(ModelBuilder modelBuilder)
     {
+        // Users, roles and their links (ASP.NET Core Identity).
+        base.OnModelCreating(modelBuilder);
+        modelBuilder.Entity<IdentityRole>().HasData(Accounts.Roles.All.Select(role =>
+            new IdentityRole { Id = role, Name = role, NormalizedName = role.ToUpperInvariant(), ConcurrencyStamp = role }));
         modelBuilder.Entity<Project>(project =>
         {
             project.HasKey(p => p.Id);
@@ -35,6 +46,8 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
             project.HasMany(p => p.Stages).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
             project.HasMany(p => p.Shots).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
             project.HasIndex(p => p.CreatedAt);
+            project.Property(p => p.OwnerId).HasMaxLength(450);
+            project.HasIndex(p => p.OwnerId);
             project.Ignore(p => p.ShotsInOrder);
         });
         modelBuilder.Entity<StageRecord>(stage =>
@@ -58,6 +71,35 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
             stored.HasKey(e => new { e.ProjectId, e.Id });
             stored.Property(e => e.Id).ValueGeneratedNever();
             stored.Property(e => e.ProjectId).HasMaxLength(64);
+        });
+        modelBuilder.Entity<ApiKey>(key =>
+        {
+            key.HasKey(k => k.Id);
+            key.Property(k => k.Id).HasMaxLength(32);
+            key.Property(k => k.Name).HasMaxLength(100);
+            key.Property(k => k.Prefix).HasMaxLength(16);
+            key.Property(k => k.Hash).HasMaxLength(64);
+            key.HasIndex(k => k.Hash).IsUnique();
+            key.HasIndex(k => k.UserId);
+            key.HasOne<AppUser>().WithMany().HasForeignKey(k => k.UserId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<ShareLink>(share =>
+        {
+            share.HasKey(s => s.Id);
+            share.Property(s => s.Id).HasMaxLength(32);
+            share.Property(s => s.Hash).HasMaxLength(64);
+            share.HasIndex(s => s.Hash).IsUnique();
+            share.HasIndex(s => s.ProjectId);
+            share.HasOne<Project>().WithMany().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+        });
+        modelBuilder.Entity<AuditEntry>(entry =>
+        {
+            entry.HasKey(e => e.Id);
+            entry.Property(e => e.Action).HasMaxLength(32);
+            entry.Property(e => e.UserName).HasMaxLength(256);
+            entry.Property(e => e.ProjectId).HasMaxLength(64);
+            entry.Property(e => e.Detail).HasMaxLength(1000);
+            entry.HasIndex(e => e.At);
         });
     }
 

@@ -14,6 +14,9 @@ public sealed class Project
     public DateTimeOffset CreatedAt { get; init; }
     public DateTimeOffset UpdatedAt { get; set; }
 
+    /// <summary>The user who owns the project; null for projects made with <c>Auth:Mode=none</c> (admins see those).</summary>
+    public string? OwnerId { get; set; }
+
     /// <summary>Output of <c>rewrite</c>, input of <c>storyboard</c>.</summary>
     public string? RewrittenText { get; set; }
     public string? RewriteProvider { get; set; }

@@ -12,7 +12,9 @@ public sealed class ProjectService(StageStreamDbContext db, TimeProvider clock, 
     public async Task<Project> CreateAsync(string? name, string? originalText, CancellationToken cancellationToken) =>
         await CreateAsync(name, originalText, FilmSettings.None, cancellationToken);
 
-    public async Task<Project> CreateAsync(string? name, string? originalText, FilmSettings settings, CancellationToken cancellationToken)
+    /// <param name="ownerId">The user who owns the project; null when there are no accounts (<c>Auth:Mode=none</c>).</param>
+    public async Task<Project> CreateAsync(
+        string? name, string? originalText, FilmSettings settings, CancellationToken cancellationToken, string? ownerId = null)
     {
         if (string.IsNullOrWhiteSpace(name))
         {
@@ -31,8 +33,11 @@ public sealed class ProjectService(StageStreamDbContext db, TimeProvider clock, 
             throw new InvalidInputException("Text too long",
                 $"'original_text' has {originalText.Length:N0} characters; at most {MaxTextLength:N0} are allowed.", tooLarge: true);
         }
+        TextRules.CheckName("name", name);
+        TextRules.CheckText("original_text", originalText);
         settings.Validate();
         var project = Project.Create(name.Trim(), originalText.Trim(), clock);
+        project.OwnerId = ownerId;
         settings.ApplyTo(project);
         db.Projects.Add(project);
         await db.SaveChangesAsync(cancellationToken);
@@ -42,10 +47,18 @@ public sealed class ProjectService(StageStreamDbContext db, TimeProvider clock, 
     public async Task<Project> GetAsync(string id, CancellationToken cancellationToken) =>
         await db.FindProjectAsync(id, cancellationToken) ?? throw NotFoundException.Project(id);
 
-    public async Task<IReadOnlyList<Project>> ListAsync(CancellationToken cancellationToken)
+    public Task<IReadOnlyList<Project>> ListAsync(CancellationToken cancellationToken) => ListAsync(ownedBy: null, cancellationToken);
+
+    /// <summary>Every project, or with <paramref name="ownedBy"/> only that user's.</summary>
+    public async Task<IReadOnlyList<Project>> ListAsync(string? ownedBy, CancellationToken cancellationToken)
     {
+        var projects = db.Projects.AsNoTracking();
+        if (ownedBy is not null)
+        {
+            projects = projects.Where(p => p.OwnerId == ownedBy);
+        }
         // Times are stored as UTC ticks, so the database orders them correctly.
-        return await db.Projects.AsNoTracking().OrderByDescending(p => p.CreatedAt).ToListAsync(cancellationToken);
+        return await projects.OrderByDescending(p => p.CreatedAt).ToListAsync(cancellationToken);
     }
 
     /// <summary>
@@ -76,6 +89,8 @@ public sealed class ProjectService(StageStreamDbContext db, TimeProvider clock, 
         {
             throw new InvalidInputException("Text too long", $"At most {MaxTextLength:N0} characters are allowed.", tooLarge: true);
         }
+        TextRules.CheckText("narration", narration);
+        TextRules.CheckText("visual_prompt", visualPrompt);
         var newText = narration is not null && narration.Trim() != shot.Narration || visualPrompt is not null && visualPrompt.Trim() != shot.VisualPrompt;
         if (narration is not null && narration.Trim() != shot.Narration)
         {

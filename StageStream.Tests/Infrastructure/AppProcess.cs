@@ -25,6 +25,7 @@ public sealed class AppProcess : IAsyncDisposable
     public HttpClient Client { get; }
     public string LogPath { get; }
     public bool HasExited => _process.HasExited;
+    public int ProcessId => _process.Id;
 
     public static async Task<AppProcess> StartAsync(string dataPath, IDictionary<string, string?>? settings = null, int? port = null)
     {
@@ -47,6 +48,8 @@ public sealed class AppProcess : IAsyncDisposable
             // Tests compare what a client received token by token with what was published or replayed; on a busy
             // machine a client 30 ms behind would get merged tokens. Merging is tested where it is set (LeanStreamTests).
             ["Streaming:CoalesceAfterMilliseconds"] = "60000",
+            ["Auth:Mode"] = "none",
+            ["RateLimits:Enabled"] = "false",
         };
         foreach (var (key, value) in settings ?? new Dictionary<string, string?>())
         {

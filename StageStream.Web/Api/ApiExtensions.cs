@@ -32,6 +32,14 @@ public static class ApiExtensions
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.MapOpenApi();
+    }
+
+    /// <summary>
+    /// Images, clips, voices, music and subtitles, after the access gate; only regular files inside the data folder,
+    /// never through a symbolic link (<see cref="MediaFiles"/>).
+    /// </summary>
+    public static void UseMedia(this WebApplication app)
+    {
         var data = app.Services.GetRequiredService<DataFolder>();
         // Images, clips, voices, music and subtitles; range requests let browsers seek in the videos.
         var types = new FileExtensionContentTypeProvider();
@@ -43,7 +51,7 @@ public static class ApiExtensions
         types.Mappings[".mp3"] = "audio/mpeg";
         app.UseStaticFiles(new StaticFileOptions
         {
-            FileProvider = new PhysicalFileProvider(data.MediaRoot),
+            FileProvider = new MediaFiles(data.MediaRoot),
             RequestPath = DataFolder.UrlPrefix,
             ContentTypeProvider = types,
             // Subtitles are UTF-8 text; browsers guess otherwise.

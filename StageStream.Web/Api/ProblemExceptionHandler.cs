@@ -8,7 +8,7 @@ using StageStream.Core.Projects;
 namespace StageStream.Web.Api;
 
 /// <summary>The one place exceptions become HTTP answers: domain refusals and unreadable requests are 4xx problem+json.</summary>
-public sealed class ProblemExceptionHandler(
+public sealed partial class ProblemExceptionHandler(
     IProblemDetailsService problems, IOptions<StorageOptions> storage, ILogger<ProblemExceptionHandler> logger) : IExceptionHandler
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
@@ -19,6 +19,7 @@ public sealed class ProblemExceptionHandler(
             // Nothing was stored (SQLite rolls the write back; media are written to .part files first).
             _ when fault is not null => (fault.Full ? StatusCodes.Status507InsufficientStorage : StatusCodes.Status503ServiceUnavailable, fault.Title, fault.Message),
             NotFoundException e => (StatusCodes.Status404NotFound, e.Title, e.Message),
+            Access.AccessFailure e => (e.Status, e.Title, e.Message),
             ConflictException e => (StatusCodes.Status409Conflict, e.Title, e.Message),
             InvalidInputException { TooLarge: true } e => (StatusCodes.Status413PayloadTooLarge, e.Title, e.Message),
             InvalidInputException e => (StatusCodes.Status400BadRequest, e.Title, e.Message),
@@ -60,8 +61,48 @@ public sealed class ProblemExceptionHandler(
         }
     }
 
-    private static string Describe(BadHttpRequestException exception) =>
-        exception.InnerException is System.Text.Json.JsonException json
-            ? $"The request body is not valid JSON: {json.Message}"
-            : exception.Message;
+    /// <summary>What was wrong with the request, in the API's terms rather than the framework's (no C# types or parameter names).</summary>
+    internal static string Describe(BadHttpRequestException exception)
+    {
+        if (exception.InnerException is System.Text.Json.JsonException json)
+        {
+            var path = json.Path is { Length: > 0 } p && p != "$" ? $" at {p}" : "";
+            return json.Message.Contains("could not be converted", StringComparison.Ordinal)
+                ? $"The JSON body has a value of the wrong type{path}: check the field's type in the API reference."
+                : $"The request body is not valid JSON{path}.";
+        }
+        var message = exception.Message;
+        if (BindFailure().Match(message) is { Success: true } bind)
+        {
+            return $"'{bind.Groups["name"].Value}' cannot be '{bind.Groups["value"].Value}': {Expected(bind.Groups["type"].Value)}.";
+        }
+        if (RequiredMissing().Match(message) is { Success: true } missing)
+        {
+            return $"'{missing.Groups["name"].Value}' is required.";
+        }
+        if (message.StartsWith("Implicit body inferred", StringComparison.Ordinal) || message.Contains("body was not provided", StringComparison.Ordinal)
+            || message.Contains("request body", StringComparison.OrdinalIgnoreCase) && message.Contains("empty", StringComparison.OrdinalIgnoreCase))
+        {
+            return "This request needs a JSON body.";
+        }
+        if (message.StartsWith("Expected a supported JSON media type", StringComparison.Ordinal))
+        {
+            return "Send the body as JSON, with 'Content-Type: application/json'.";
+        }
+        return exception.StatusCode == StatusCodes.Status413PayloadTooLarge ? message : "The request could not be read: check its path, query and body.";
+    }
+
+    private static string Expected(string type) => type switch
+    {
+        _ when type.Contains("bool", StringComparison.OrdinalIgnoreCase) => "give true or false",
+        _ when type.Contains("int", StringComparison.OrdinalIgnoreCase) || type.Contains("long", StringComparison.OrdinalIgnoreCase) => "give a whole number",
+        _ when type.Contains("double", StringComparison.OrdinalIgnoreCase) => "give a number",
+        _ => "give a value of the right kind",
+    };
+
+    [System.Text.RegularExpressions.GeneratedRegex("Failed to bind parameter \"(?<type>[^\"]*) (?<name>[A-Za-z0-9_]+)\" from \"(?<value>[^\"]*)\"")]
+    private static partial System.Text.RegularExpressions.Regex BindFailure();
+
+    [System.Text.RegularExpressions.GeneratedRegex("""Required parameter "(?<type>[^"]*) (?<name>[A-Za-z0-9_]+)" was not provided""")]
+    private static partial System.Text.RegularExpressions.Regex RequiredMissing();
 }

@@ -4,6 +4,7 @@ using StageStream.Core.Narration;
 using StageStream.Core.Persistence;
 using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
+using StageStream.Web.Access;
 
 namespace StageStream.Web.Api;
 
@@ -27,9 +28,9 @@ public static class ProjectsApi
         return group;
     }
 
-    private static async Task<Created<ProjectDto>> CreateAsync(CreateProjectRequest request, ProjectService projects, CancellationToken ct)
+    private static async Task<Created<ProjectDto>> CreateAsync(CreateProjectRequest request, ProjectService projects, HttpContext context, CancellationToken ct)
     {
-        var project = await projects.CreateAsync(request.Name, request.OriginalText, request.ToSettings(), ct);
+        var project = await projects.CreateAsync(request.Name, request.OriginalText, request.ToSettings(), ct, context.Viewer().UserId);
         return TypedResults.Created(Urls.Project(project.Id), project.ToDto());
     }
 
@@ -64,8 +65,9 @@ public static class ProjectsApi
     private static async Task<Ok<ProjectDto>> RemoveMusicAsync(string id, ProjectService projects, CancellationToken ct) =>
         TypedResults.Ok((await projects.SetMusicAsync(id, null, ct)).ToDto());
 
-    private static async Task<Ok<List<ProjectSummaryDto>>> ListAsync(ProjectService projects, CancellationToken ct) =>
-        TypedResults.Ok((await projects.ListAsync(ct)).Select(p => p.ToSummary()).ToList());
+    /// <summary>The caller's projects; an admin's (or, without accounts, anyone's) list has all.</summary>
+    private static async Task<Ok<List<ProjectSummaryDto>>> ListAsync(ProjectService projects, HttpContext context, CancellationToken ct) =>
+        TypedResults.Ok((await projects.ListAsync(context.Viewer().ListFilter, ct)).Select(p => p.ToSummary()).ToList());
 
     private static async Task<Ok<ProjectDto>> GetAsync(string id, ProjectService projects, CancellationToken ct) =>
         TypedResults.Ok((await projects.GetAsync(id, ct)).ToDto());

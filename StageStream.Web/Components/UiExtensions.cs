@@ -17,7 +17,7 @@ public static class UiExtensions
         builder.Services.AddMudServices();
         builder.Services.AddLocalization();
         builder.Services.AddSingleton<UiText>();
-        builder.Services.AddSingleton<ProjectActions>();
+        builder.Services.AddScoped<ProjectActions>();
     }
 
     public static void MapUi(this WebApplication app)
@@ -32,7 +32,7 @@ public static class UiExtensions
                     ? new ProviderCultureResult(culture) : null)));
         });
         app.UseAntiforgery();
-        app.MapStaticAssets();
+        app.MapStaticAssets().AllowAnonymous();
         app.MapGet("/culture/{culture}", (string culture, string? returnUrl, HttpContext context) =>
         {
             if (UiText.Cultures.Contains(culture))
@@ -43,7 +43,7 @@ public static class UiExtensions
             }
             // Only a local path: the switch must not become an open redirect.
             return Results.LocalRedirect(returnUrl is { Length: > 0 } && returnUrl.StartsWith('/') && !returnUrl.StartsWith("//") ? returnUrl : "/");
-        }).ExcludeFromDescription();
+        }).ExcludeFromDescription().AllowAnonymous();
         app.MapRazorComponents<App>().AddInteractiveServerRenderMode();
     }
 }

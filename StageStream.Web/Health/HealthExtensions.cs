@@ -31,9 +31,10 @@ public static class HealthExtensions
 
     public static void MapHealth(this WebApplication app)
     {
-        app.MapHealthChecks("/health", Options(_ => true));
-        app.MapHealthChecks("/health/ready", Options(check => check.Tags.Contains(Ready)));
-        app.MapHealthChecks("/health/live", Options(check => check.Tags.Contains(Live)));
+        // Open to all (load balancers probe them signed out); the details only go to admins and this machine.
+        app.MapHealthChecks("/health", Options(_ => true)).AllowAnonymous();
+        app.MapHealthChecks("/health/ready", Options(check => check.Tags.Contains(Ready))).AllowAnonymous();
+        app.MapHealthChecks("/health/live", Options(check => check.Tags.Contains(Live))).AllowAnonymous();
     }
 
     private static HealthCheckOptions Options(Func<HealthCheckRegistration, bool> predicate) => new()

@@ -4,12 +4,19 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 
 namespace StageStream.Web.Health;
 
-/// <summary>The health report as JSON: overall status, then each check's status and description.</summary>
+/// <summary>
+/// The health report as JSON: overall status, then each check's status and description. The checks (with paths, counts
+/// and versions) only for a request from this machine or an admin; anyone else gets the overall status alone.
+/// </summary>
 public static class HealthResponseWriter
 {
     public static Task WriteAsync(HttpContext context, HealthReport report)
     {
         context.Response.ContentType = "application/json; charset=utf-8";
+        if (!MaySeeDetails(context))
+        {
+            return context.Response.WriteAsync(JsonSerializer.Serialize(new HealthReportDto(report.Status.ToString(), null, null), HealthJsonContext.Default.HealthReportDto));
+        }
         var body = new HealthReportDto(
             report.Status.ToString(),
             Math.Round(report.TotalDuration.TotalMilliseconds, 1),
@@ -21,9 +28,14 @@ public static class HealthResponseWriter
                 entry.Value.Data.Count == 0 ? null : entry.Value.Data.ToDictionary(d => d.Key, d => d.Value?.ToString())))]);
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, HealthJsonContext.Default.HealthReportDto));
     }
+
+
+    private static bool MaySeeDetails(HttpContext context) =>
+        context.Connection.RemoteIpAddress is { } address && System.Net.IPAddress.IsLoopback(address)
+        || context.User.IsInRole(StageStream.Core.Accounts.Roles.Admin) && context.User.FindFirst(Access.Via.ProjectClaim) is null;
 }
 
-public sealed record HealthReportDto(string Status, double TotalDurationMs, List<HealthCheckDto> Checks);
+public sealed record HealthReportDto(string Status, double? TotalDurationMs, List<HealthCheckDto>? Checks);
 
 public sealed record HealthCheckDto(string Name, string Status, string? Description, double DurationMs, Dictionary<string, string?>? Data);
 

@@ -1,7 +1,9 @@
 using Serilog;
+using StageStream.Web.Access;
 using StageStream.Web.Api;
 using StageStream.Web.Components;
 using StageStream.Web.Diagnostics;
+using StageStream.Web.Edge;
 using StageStream.Web.Health;
 using StageStream.Web.Jobs;
 using StageStream.Web.Providers;
@@ -32,12 +34,19 @@ public static class StageStreamApp
         builder.AddHealth();
         builder.AddApi();
         builder.AddUi();
+        builder.AddAccess(PipelineHostingExtensions.DataRoot(builder));
+        builder.AddEdge();
         configure?.Invoke(builder);
 
         var app = builder.Build();
         app.UseSerilogRequestLogging();
+        app.UseEdgeHeaders();
         app.UseApi();
+        app.UseAccess();
+        app.UseRateLimiter();
+        app.UseMedia();
         app.MapProjectsApi();
+        app.MapAccountApi();
         app.MapStreamsApi();
         app.MapHealth();
         app.MapDiagnostics();

@@ -103,7 +103,7 @@ public static class PipelineHostingExtensions
         }
     }
 
-    private static string DataRoot(WebApplicationBuilder builder)
+    internal static string DataRoot(WebApplicationBuilder builder)
     {
         var path = builder.Configuration[$"{StorageOptions.Section}:{nameof(StorageOptions.DataPath)}"] ?? new StorageOptions().DataPath;
         return Path.GetFullPath(Path.IsPathRooted(path) ? path : Path.Combine(builder.Environment.ContentRootPath, path));

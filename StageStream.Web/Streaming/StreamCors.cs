@@ -38,7 +38,8 @@ public sealed class StreamCors(IOptions<CorsOptions> options)
             }
             else
             {
-                policy.WithOrigins(origins);
+                // Named origins may send the sign-in cookie: EventSource(url, { withCredentials: true }).
+                policy.WithOrigins(origins).AllowCredentials();
             }
             policy.WithMethods(AllowedMethods).WithHeaders("Content-Type", "Last-Event-ID");
         });
@@ -59,6 +60,10 @@ public sealed class StreamCors(IOptions<CorsOptions> options)
             if (origin.Length > 0 && policy.IsOriginAllowed(origin))
             {
                 headers.AccessControlAllowOrigin = origin;
+                if (policy.SupportsCredentials)
+                {
+                    headers.AccessControlAllowCredentials = "true";
+                }
             }
         }
         headers.AccessControlAllowMethods = AllowedMethods;

@@ -53,6 +53,9 @@ public sealed class ServerHost : IAsyncDisposable
                 "--urls", baseAddress.ToString().TrimEnd('/'),
                 "--Storage:DataPath=" + dataPath,
                 "--Diagnostics:BenchEndpoints=true",
+                // The fan-out benchmark opens thousands of streams from one address, with no accounts.
+                "--Auth:Mode=none",
+                "--RateLimits:Enabled=false",
                 "--Serilog:MinimumLevel:Default=Warning",
                 .. settings ?? [],
             ];

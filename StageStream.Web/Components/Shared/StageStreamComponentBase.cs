@@ -27,6 +27,10 @@ public abstract class StageStreamComponentBase : ComponentBase, IAsyncDisposable
     [Inject]
     private IEventSubscriptions Subscriptions { get; set; } = default!;
 
+    /// <summary>Asked before subscribing: a circuit sees only the events of projects its viewer may see.</summary>
+    [Inject]
+    private ProjectActions Access { get; set; } = default!;
+
     /// <summary>True from the <c>connected</c> message until the stream ends or is disconnected.</summary>
     protected bool Connected { get; private set; }
 
@@ -63,6 +67,11 @@ public abstract class StageStreamComponentBase : ComponentBase, IAsyncDisposable
         EventSubscription subscription;
         try
         {
+            if (!await Access.CanSeeAsync(projectId, connection.Token))
+            {
+                Fail(connection, StageStream.Core.Projects.NotFoundException.Project(projectId).Message);
+                return;
+            }
             subscription = await Subscriptions.SubscribeAsync(projectId, stage, afterId, connection.Token);
         }
         catch (OperationCanceledException) when (connection.IsCancellationRequested)

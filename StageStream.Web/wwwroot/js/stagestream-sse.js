@@ -57,7 +57,7 @@ function reportListenerError(err) {
   else console.error(err);
 }
 
-// Adds or replaces a query parameter (lastEventId, full_text), keeping any fragment at the end.
+// Adds or replaces a query parameter (lastEventId, full_text, access_token), keeping any fragment at the end.
 function withParam(url, name, value) {
   const hashAt = url.indexOf('#');
   const hash = hashAt >= 0 ? url.slice(hashAt) : '';
@@ -194,12 +194,33 @@ export class SSEClient {
       this._es.onopen = this._es.onmessage = this._es.onerror = null;
       this._es.close();
     }
+    const token = this.options.accessToken;
+    if (typeof token !== 'function') {
+      this._openWith(token);
+      return;
+    }
+    // A function is asked for a fresh stream token before every connection, so a reconnect never uses an expired one.
+    const session = this._session;
+    Promise.resolve().then(() => token()).then(
+      (value) => { if (session === this._session && this._active) this._openWith(value); },
+      (error) => {
+        if (session !== this._session || !this._active) return;
+        this._emit(SSE_CLIENT_EVENTS.TRANSPORT_ERROR, {
+          type: SSE_CLIENT_EVENTS.TRANSPORT_ERROR, error: `Could not get a stream token: ${error?.message ?? error}`,
+          readyState: READY_STATE.CLOSED, willRetry: false, attempt: this.reconnectAttempts, lastEventId: this.lastEventId, url: this.url,
+        });
+        if (session === this._session) this._close(CLOSE_REASONS.SERVER_CLOSED);
+      });
+  }
+
+  _openWith(token) {
     const session = this._session;
     const EventSourceImpl = this.options.EventSource ?? globalThis.EventSource;
     // Lean: tokens without full_text (the first token of each run on a connection still carries it); textOf() adds them up.
     let url = this.options.lean ? withParam(this.url, 'full_text', 'none') : this.url;
     // A new EventSource does not send Last-Event-ID by itself, so the id goes in the query string.
     if (this.lastEventId != null) url = withParam(url, 'lastEventId', this.lastEventId);
+    if (token) url = withParam(url, 'access_token', token);
     const es = new EventSourceImpl(url, { withCredentials: !!this.options.withCredentials });
     this._es = es;
 
@@ -256,7 +277,9 @@ export class SSEClient {
     const autoReconnect = this.options.autoReconnect !== false;
     const delays = this.options.retryDelays ?? DEFAULT_RETRY_DELAYS;
     const maxRetries = this.options.maxRetries ?? DEFAULT_RETRY_DELAYS.length;
-    const willRetry = !serverRefused && autoReconnect && this.reconnectAttempts < maxRetries;
+    // With a token function a refusal may be an expired token (401): the next attempt fetches a fresh one.
+    const tokenRenews = typeof this.options.accessToken === 'function';
+    const willRetry = (!serverRefused || tokenRenews) && autoReconnect && this.reconnectAttempts < maxRetries;
 
     es.onopen = es.onmessage = es.onerror = null;
     es.close();
@@ -319,7 +342,10 @@ export class SSEClient {
   }
 }
 
-/** Creates a client and connects it to one stage's stream. Options: baseUrl, autoReconnect, withCredentials, ... */
+/**
+ * Creates a client and connects it to one stage's stream. Options: baseUrl, autoReconnect, withCredentials,
+ * accessToken (a stream token, or a function returning one or a promise of one, called before each connection), ...
+ */
 export function createProjectStageSSE(projectId, stageName, options = {}) {
   const client = new SSEClient(options);
   return client.connect(projectStageUrl(projectId, stageName, options.baseUrl));

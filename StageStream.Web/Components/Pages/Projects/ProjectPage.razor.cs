@@ -32,6 +32,12 @@ public sealed partial class ProjectPage : StageStreamComponentBase
     [Parameter, EditorRequired]
     public required string Id { get; set; }
 
+    /// <summary>Set on a share link's page: the project is shown read-only, its media fetched with the link's token.</summary>
+    [Parameter]
+    public string? ShareToken { get; set; }
+
+    private bool _canShare;
+
     [Inject]
     private ProjectActions Actions { get; set; } = default!;
 
@@ -50,6 +56,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         try
         {
             Apply(await Actions.GetAsync(Id), syncStages: true);
+            _canShare = (await Actions.ViewerAsync()).SignedIn;
         }
         catch (NotFoundException ex)
         {
@@ -293,7 +300,8 @@ public sealed partial class ProjectPage : StageStreamComponentBase
     }
 
     /// <summary>A remade image or clip keeps its path; the project's update time makes the browser fetch it again.</summary>
-    private string? Versioned(string? url) => url is null ? null : $"{url}?v={_project?.UpdatedAt.ToUnixTimeMilliseconds()}";
+    private string? Versioned(string? url) => url is null ? null
+        : $"{url}?v={_project?.UpdatedAt.ToUnixTimeMilliseconds()}" + (ShareToken is null ? "" : "&share=" + Uri.EscapeDataString(ShareToken));
 
     private sealed class StageView
     {

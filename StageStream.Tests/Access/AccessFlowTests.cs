@@ -1,0 +1,110 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
+
+namespace StageStream.Tests.Access;
+
+/// <summary>Cross-site refusals, lockout, expired tokens, revoked links and the audit trail, on the access matrix's app.</summary>
+public sealed class AccessFlowTests(AccessApp fixture) : IClassFixture<AccessApp>
+{
+    [Theory]
+    [InlineData("Sec-Fetch-Site", "cross-site")]
+    [InlineData("Sec-Fetch-Site", "same-site")]
+    [InlineData("Origin", "http://evil.test")]
+    public async Task ACookieRequestFromAnotherSiteCannotChangeAnything(string header, string value)
+    {
+        using var request = fixture.Request(HttpMethod.Post, $"/api/v1/projects/{fixture.ProjectP}/cancel", fixture.AliceCookie);
+        request.Headers.Add(header, value);
+        using var response = await fixture.Http.SendAsync(request);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        Assert.Equal("Cross-site request refused", (await response.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+
+        // The app's own pages, and a program with an API key, may.
+        using var own = fixture.Request(HttpMethod.Post, $"/api/v1/projects/{fixture.ProjectP}/cancel", fixture.AliceCookie);
+        own.Headers.Add("Sec-Fetch-Site", "same-origin");
+        Assert.Equal(HttpStatusCode.Accepted, (await fixture.Http.SendAsync(own)).StatusCode);
+        using var keyed = fixture.Request(HttpMethod.Post, $"/api/v1/projects/{fixture.ProjectP}/cancel", bearer: fixture.AliceKey);
+        keyed.Headers.Add(header, value);
+        Assert.Equal(HttpStatusCode.Accepted, (await fixture.Http.SendAsync(keyed)).StatusCode);
+    }
+
+    [Fact]
+    public async Task AnExpiredStreamTokenGetsA401ProblemThatSaysSoAndAFreshOneStreams()
+    {
+        using var expired = await fixture.Http.GetAsync(
+            $"/api/v1/sse/projects/{fixture.ProjectP}/?access_token={Uri.EscapeDataString(fixture.ExpiredTokenForP)}", HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.Unauthorized, expired.StatusCode);
+        var problem = await expired.Content.ReadFromJsonAsync<JsonElement>();
+        Assert.Equal("Stream token expired", problem.GetProperty("title").GetString());
+        Assert.Contains("stream-tokens", problem.GetProperty("detail").GetString());
+
+        var fresh = await fixture.PostJsonAsync($"/api/v1/projects/{fixture.ProjectP}/stream-tokens?stage=rewrite", fixture.AliceCookie, null);
+        using var stream = await fixture.Http.GetAsync(fresh.GetProperty("stream_url").GetString(), HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.OK, stream.StatusCode);
+        Assert.Equal("text/event-stream", stream.Content.Headers.ContentType?.MediaType);
+        // A token for one stage opens that stage only.
+        using var other = await fixture.Http.GetAsync(
+            $"/api/v1/sse/projects/{fixture.ProjectP}/stages/storyboard/?access_token={Uri.EscapeDataString(fresh.GetProperty("token").GetString()!)}",
+            HttpCompletionOption.ResponseHeadersRead);
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+    }
+
+    [Fact]
+    public async Task ARevokedShareLinkNoLongerOpensAnything()
+    {
+        var share = await fixture.PostJsonAsync($"/api/v1/projects/{fixture.ProjectQ}/shares", fixture.AliceCookie, null);
+        var token = Uri.EscapeDataString(share.GetProperty("token").GetString()!);
+        Assert.Equal(HttpStatusCode.OK, (await fixture.Http.GetAsync($"/api/v1/projects/{fixture.ProjectQ}?share={token}")).StatusCode);
+        // It reads its own project only.
+        Assert.Equal(HttpStatusCode.NotFound, (await fixture.Http.GetAsync($"/api/v1/projects/{fixture.ProjectP}?share={token}")).StatusCode);
+        using (var revoke = fixture.Request(HttpMethod.Delete, $"/api/v1/projects/{fixture.ProjectQ}/shares/{share.GetProperty("id").GetString()}", fixture.AliceCookie))
+        {
+            Assert.Equal(HttpStatusCode.NoContent, (await fixture.Http.SendAsync(revoke)).StatusCode);
+        }
+        using var refused = await fixture.Http.GetAsync($"/api/v1/projects/{fixture.ProjectQ}?share={token}");
+        Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+        Assert.Equal("Invalid share link", (await refused.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("title").GetString());
+        Assert.Contains("share-invalid", await fixture.Http.GetStringAsync($"/s/{token}"));
+    }
+
+    [Fact]
+    public async Task RepeatedWrongPasswordsLockTheAccount()
+    {
+        await fixture.PostJsonAsync("/api/v1/users", fixture.AdminCookie, new { user_name = "carol", password = AccessApp.Password, role = "member" });
+        string? last = null;
+        for (var i = 0; i < 5; i++)
+        {
+            using var wrong = await fixture.Http.PostAsync("/auth/signin", Form("carol", "not the password"));
+            last = wrong.Headers.Location?.ToString();
+        }
+        Assert.Contains("error=locked", last);
+        using var right = await fixture.Http.PostAsync("/auth/signin", Form("carol", AccessApp.Password));
+        Assert.Contains("error=locked", right.Headers.Location?.ToString());
+    }
+
+    [Fact]
+    public async Task TheAuditTrailSaysWhoDidWhatAndOnlyAdminsReadIt()
+    {
+        var project = await fixture.CreateProjectAsync(fixture.BobCookie, "Bob's");
+        await fixture.PostJsonAsync($"/api/v1/projects/{project}/stages/rewrite/run", fixture.BobCookie, null);
+        await fixture.PostJsonAsync($"/api/v1/projects/{project}/cancel", fixture.BobCookie, null);
+        using (var edit = fixture.Request(HttpMethod.Patch, $"/api/v1/projects/{project}", fixture.BobCookie))
+        {
+            edit.Content = JsonContent.Create(new { aspect_ratio = "1:1" });
+            await fixture.Http.SendAsync(edit);
+        }
+        await fixture.PostJsonAsync($"/api/v1/projects/{project}/shares", fixture.BobCookie, null);
+
+        var entries = (await fixture.GetJsonAsync("/api/v1/audit", fixture.AdminCookie)).EnumerateArray()
+            .Where(e => e.GetProperty("project_id").GetString() == project).Select(e => (e.GetProperty("user_name").GetString(), e.GetProperty("action").GetString())).ToList();
+        foreach (var action in new[] { "create", "run", "cancel", "edit", "share" })
+        {
+            Assert.Contains(("bob", action), entries);
+        }
+        using var asBob = fixture.Request(HttpMethod.Get, "/api/v1/audit", fixture.BobCookie);
+        Assert.Equal(HttpStatusCode.Forbidden, (await fixture.Http.SendAsync(asBob)).StatusCode);
+    }
+
+    private static FormUrlEncodedContent Form(string user, string password) =>
+        new(new Dictionary<string, string> { ["user_name"] = user, ["password"] = password });
+}
