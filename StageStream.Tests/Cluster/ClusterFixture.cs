@@ -11,6 +11,9 @@ namespace StageStream.Tests.Cluster;
 /// </summary>
 public sealed class ClusterFixture : IAsyncLifetime
 {
+    /// <summary>The cluster tests run alone: four servers and two app processes at once would slow every other test down, and be slowed by them.</summary>
+    public const string Collection = "Cluster";
+
     private readonly TempFolder _dataA = new();
     private readonly TempFolder _dataB = new();
 
@@ -40,18 +43,36 @@ public sealed class ClusterFixture : IAsyncLifetime
         ["Providers:Offline:TokensPerSecond"] = "100",
     };
 
+    /// <summary>Two .NET processes starting at once on a loaded machine (the whole suite runs beside them) may be slow.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(4);
+
     public async Task InitializeAsync()
     {
         var postgres = PostgresServer.StartAsync();
         var redis = RedisServer.StartAsync();
-        Postgres = await postgres;
-        Redis = await redis;
-        PostgresConnectionString = await Postgres.CreateDatabaseAsync("stagestream");
-        var a = AppProcess.StartAsync(_dataA.Path, Settings, _portA);
-        var b = AppProcess.StartAsync(_dataB.Path, Settings, _portB);
-        A = await a;
-        B = await b;
-        Nginx = await NginxServer.StartAsync([A.BaseAddress, B.BaseAddress]);
+        Task<AppProcess>? a = null;
+        Task<AppProcess>? b = null;
+        try
+        {
+            Postgres = await postgres;
+            Redis = await redis;
+            PostgresConnectionString = await Postgres.CreateDatabaseAsync("stagestream");
+            a = AppProcess.StartAsync(_dataA.Path, Settings, _portA, StartTimeout);
+            b = AppProcess.StartAsync(_dataB.Path, Settings, _portB, StartTimeout);
+            await Task.WhenAll(a, b);
+            (A, B) = (a.Result, b.Result);
+            Nginx = await NginxServer.StartAsync([A.BaseAddress, B.BaseAddress]);
+        }
+        catch
+        {
+            // xunit does not dispose a fixture whose start failed: nothing started may outlive the test run.
+            await Task.WhenAll(new Task?[] { postgres, redis, a, b }.OfType<Task>().Select(t => t.ContinueWith(_ => { })));
+            (A, B) = (a is { IsCompletedSuccessfully: true } ? a.Result : null!, b is { IsCompletedSuccessfully: true } ? b.Result : null!);
+            Postgres = postgres.IsCompletedSuccessfully ? postgres.Result : null!;
+            Redis = redis.IsCompletedSuccessfully ? redis.Result : null!;
+            await DisposeAsync();
+            throw;
+        }
     }
 
     public IEnumerable<AppProcess> Instances => [A, B];
@@ -62,12 +83,12 @@ public sealed class ClusterFixture : IAsyncLifetime
         if (killed == A)
         {
             await A.DisposeAsync();
-            A = await AppProcess.StartAsync(_dataA.Path, Settings, _portA);
+            A = await AppProcess.StartAsync(_dataA.Path, Settings, _portA, StartTimeout);
         }
         else
         {
             await B.DisposeAsync();
-            B = await AppProcess.StartAsync(_dataB.Path, Settings, _portB);
+            B = await AppProcess.StartAsync(_dataB.Path, Settings, _portB, StartTimeout);
         }
     }
 
@@ -101,3 +122,7 @@ public sealed class ClusterFixture : IAsyncLifetime
         Media.Dispose();
     }
 }
+
+/// <summary>Runs <see cref="ClusterTests"/> after the parallel tests, on its own.</summary>
+[CollectionDefinition(ClusterFixture.Collection, DisableParallelization = true)]
+public sealed class ClusterCollection;

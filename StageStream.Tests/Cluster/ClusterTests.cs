@@ -17,6 +17,7 @@ namespace StageStream.Tests.Cluster;
 /// configuration (see <see cref="ClusterFixture"/>): work started on one host is watched and served from the other,
 /// a host killed in the middle of a stage has its run finished by the other, and nginx streams and serves the pages.
 /// </summary>
+[Collection(ClusterFixture.Collection)]
 public sealed class ClusterTests(ClusterFixture cluster, UiBrowser browser, ITestOutputHelper output)
     : IClassFixture<ClusterFixture>, IClassFixture<UiBrowser>
 {
@@ -187,7 +188,9 @@ public sealed class ClusterTests(ClusterFixture cluster, UiBrowser browser, ITes
         var published = proxied[^1].Published - proxied[0].Published;
         output.WriteLine($"{proxied.Count} tokens published over {published:0.00} s; through nginx received over {proxied[^1].Received - proxied[0].Received:0.00} s, " +
             $"directly over {local[^1].Received - local[0].Received:0.00} s; the middle token through nginx {(proxied[proxied.Count / 2].Received - local[proxied.Count / 2].Received) * 1000:0} ms after directly");
-        Assert.True(proxied[^1].Received - proxied[0].Received > 0.5 * published, "through nginx the tokens arrived in a burst");
+        // Compared with the direct stream, which a stalled (loaded) server delays just as much.
+        Assert.True(proxied[^1].Received - proxied[0].Received > 0.5 * Math.Min(published, local[^1].Received - local[0].Received),
+            "through nginx the tokens arrived in a burst");
         Assert.True(proxied[proxied.Count / 2].Received < local[^1].Received,
             "through nginx the middle token arrived only after the last one arrived directly");
     }

@@ -27,7 +27,8 @@ public sealed class AppProcess : IAsyncDisposable
     public bool HasExited => _process.HasExited;
     public int ProcessId => _process.Id;
 
-    public static async Task<AppProcess> StartAsync(string dataPath, IDictionary<string, string?>? settings = null, int? port = null)
+    /// <param name="startTimeout">How long it may take to answer /health/live (90 s by default).</param>
+    public static async Task<AppProcess> StartAsync(string dataPath, IDictionary<string, string?>? settings = null, int? port = null, TimeSpan? startTimeout = null)
     {
         var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePort()}");
         var logPath = Path.Combine(dataPath, "app.log");
@@ -81,7 +82,7 @@ public sealed class AppProcess : IAsyncDisposable
         process.BeginErrorReadLine();
 
         var app = new AppProcess(process, baseAddress, logPath);
-        await app.WaitUntilLiveAsync(TimeSpan.FromSeconds(90));
+        await app.WaitUntilLiveAsync(startTimeout ?? TimeSpan.FromSeconds(90));
         return app;
     }
 
