@@ -1,6 +1,5 @@
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Authorization;
-using Microsoft.AspNetCore.Mvc;
 using Microsoft.Extensions.Options;
 using StageStream.Core.Projects;
 
@@ -158,57 +157,5 @@ public static class AuditActions
             _ when HttpMethods.IsPost(method) && pattern == "/api/v1/projects" => "create",
             _ => "edit",
         };
-    }
-}
-
-/// <summary>Writes a problem+json answer directly (the gate answers before any endpoint runs).</summary>
-public static class Problems
-{
-    public static async Task WriteAsync(HttpContext context, int status, string title, string detail)
-    {
-        context.Response.StatusCode = status;
-        if (Paths.IsStream(context.Request.Path))
-        {
-            // A cross-origin client may read why its stream was refused.
-            context.RequestServices.GetRequiredService<Streaming.StreamCors>().Apply(context);
-        }
-        var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
-        var written = await problems.TryWriteAsync(new ProblemDetailsContext
-        {
-            HttpContext = context,
-            ProblemDetails = new ProblemDetails { Status = status, Title = title, Detail = detail },
-        });
-        if (!written)
-        {
-            // The client accepts no JSON (an EventSource, a browser's media request): say it anyway.
-            await context.Response.WriteAsJsonAsync(new ProblemDetails { Status = status, Title = title, Detail = detail }, (System.Text.Json.JsonSerializerOptions?)null, "application/problem+json");
-        }
-    }
-}
-
-/// <summary>
-/// Cross-site request forgery: a request that changes something and comes from a browser on another site (by
-/// <c>Sec-Fetch-Site</c>, or failing that <c>Origin</c>) is refused, whatever it carries, unless it sends an API key,
-/// which a forging page cannot. Clients that are not browsers send neither header.
-/// </summary>
-public static class CrossSite
-{
-    public static bool Refuses(HttpRequest request)
-    {
-        if (HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method) || HttpMethods.IsOptions(request.Method) || HttpMethods.IsTrace(request.Method))
-        {
-            return false;
-        }
-        if (request.Headers.Authorization.ToString().StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
-        {
-            return false;
-        }
-        var site = request.Headers["Sec-Fetch-Site"].ToString();
-        if (site.Length > 0)
-        {
-            return site is not ("same-origin" or "none");
-        }
-        var origin = request.Headers.Origin.ToString();
-        return origin.Length > 0 && !string.Equals(origin, $"{request.Scheme}://{request.Host}", StringComparison.OrdinalIgnoreCase);
     }
 }

@@ -110,13 +110,14 @@ public sealed class ProjectActions(IServiceScopeFactory scopes, IOptions<Storage
     public async Task<ProjectDto> SetMusicAsync(string id, Stream? content, string? fileName, CancellationToken cancellationToken = default)
     {
         var viewer = await EnsureAsync(id, change: true, cancellationToken);
-        await AuditAsync(viewer, "edit", id, content is null ? "music removed" : "music set");
         await using var scope = scopes.CreateAsyncScope();
         var projects = scope.ServiceProvider.GetRequiredService<ProjectService>();
         await projects.GetAsync(id, cancellationToken);
         var path = content is null ? null
             : await scope.ServiceProvider.GetRequiredService<StageStream.Core.Narration.MusicUpload>().SaveAsync(id, content, fileName, cancellationToken);
-        return (await projects.SetMusicAsync(id, path, cancellationToken)).ToDto();
+        var project = (await projects.SetMusicAsync(id, path, cancellationToken)).ToDto();
+        await AuditAsync(viewer, "edit", id, content is null ? "music removed" : "music set");
+        return project;
     }
 
     public Task RunPipelineAsync(string id, bool force, CancellationToken cancellationToken = default) =>
