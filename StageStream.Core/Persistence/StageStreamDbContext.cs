@@ -1,3 +1,4 @@
+using Microsoft.AspNetCore.DataProtection.EntityFrameworkCore;
 using Microsoft.AspNetCore.Identity;
 using Microsoft.AspNetCore.Identity.EntityFrameworkCore;
 using Microsoft.EntityFrameworkCore;
@@ -8,7 +9,7 @@ using StageStream.Core.Projects;
 
 namespace StageStream.Core.Persistence;
 
-public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> options) : IdentityDbContext<AppUser>(options)
+public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> options) : IdentityDbContext<AppUser>(options), IDataProtectionKeyContext
 {
     public DbSet<Project> Projects => Set<Project>();
     public DbSet<StageRecord> Stages => Set<StageRecord>();
@@ -20,6 +21,9 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
     public DbSet<ApiKey> ApiKeys => Set<ApiKey>();
     public DbSet<ShareLink> ShareLinks => Set<ShareLink>();
     public DbSet<AuditEntry> Audit => Set<AuditEntry>();
+
+    /// <summary>The keys that sign cookies, stream tokens and share links: in the database, so every host of a cluster shares them.</summary>
+    public DbSet<DataProtectionKey> DataProtectionKeys => Set<DataProtectionKey>();
 
     /// <summary>A project with its stages and shots, tracked for changes.</summary>
     public Task<Project?> FindProjectAsync(string id, CancellationToken cancellationToken) =>

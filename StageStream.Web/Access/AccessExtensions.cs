@@ -11,14 +11,15 @@ public static class AccessExtensions
 {
     /// <summary>
     /// Accounts (ASP.NET Core Identity on the app's database), the schemes for API keys, stream tokens and share links,
-    /// and Data Protection keys in the data folder (so sign-ins and tokens survive a restart).
+    /// and Data Protection keys in the app's database (so sign-ins and tokens survive a restart and every host of a
+    /// cluster accepts what another signed).
     /// </summary>
-    public static void AddAccess(this WebApplicationBuilder builder, string dataRoot)
+    public static void AddAccess(this WebApplicationBuilder builder)
     {
         builder.Services.AddOptions<AuthOptions>().BindConfiguration(AuthOptions.Section).ValidateDataAnnotations().ValidateOnStart();
         var options = builder.Configuration.GetSection(AuthOptions.Section).Get<AuthOptions>() ?? new AuthOptions();
         builder.Services.AddDataProtection().SetApplicationName("StageStream")
-            .PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(dataRoot, "keys")));
+            .PersistKeysToDbContext<StageStreamDbContext>();
         builder.Services.AddCascadingAuthenticationState();
         builder.Services.AddScoped<AccountStores>();
         builder.Services.AddSingleton<StreamTokens>();

@@ -34,7 +34,7 @@ public static class StageStreamApp
         builder.AddHealth();
         builder.AddApi();
         builder.AddUi();
-        builder.AddAccess(PipelineHostingExtensions.DataRoot(builder));
+        builder.AddAccess();
         builder.AddEdge();
         configure?.Invoke(builder);
 
