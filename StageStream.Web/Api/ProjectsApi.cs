@@ -14,7 +14,7 @@ public static class ProjectsApi
     {
         var group = endpoints.MapGroup("/api/v1/projects").WithTags("Projects");
         group.MapPost("/", CreateAsync);
-        group.MapGet("/", ListAsync);
+        group.MapGet("/", ProjectLibraryApi.SearchAsync);
         group.MapGet("/{id}", GetAsync);
         group.MapPatch("/{id}", UpdateAsync);
         group.MapPatch("/{id}/shots/{sequence:int}", EditShotAsync);
@@ -24,6 +24,7 @@ public static class ProjectsApi
         group.MapPost("/{id}/stages/{stage}/run", RunStageAsync);
         group.MapPost("/{id}/pipeline/run", RunPipelineAsync);
         group.MapPost("/{id}/cancel", CancelAsync);
+        group.MapProjectLibraryApi();
         return group;
     }
 
@@ -63,9 +64,6 @@ public static class ProjectsApi
 
     private static async Task<Ok<ProjectDto>> RemoveMusicAsync(string id, ProjectService projects, CancellationToken ct) =>
         TypedResults.Ok((await projects.SetMusicAsync(id, null, ct)).ToDto());
-
-    private static async Task<Ok<List<ProjectSummaryDto>>> ListAsync(ProjectService projects, CancellationToken ct) =>
-        TypedResults.Ok((await projects.ListAsync(ct)).Select(p => p.ToSummary()).ToList());
 
     private static async Task<Ok<ProjectDto>> GetAsync(string id, ProjectService projects, CancellationToken ct) =>
         TypedResults.Ok((await projects.GetAsync(id, ct)).ToDto());

@@ -134,6 +134,8 @@ namespace StageStream.Core.Persistence.Migrations
 
                     b.HasIndex("CreatedAt");
 
+                    b.HasIndex("Status");
+
                     b.ToTable("Projects");
                 });
 
@@ -270,6 +272,65 @@ namespace StageStream.Core.Persistence.Migrations
                     b.ToTable("Stages");
                 });
 
+            modelBuilder.Entity("StageStream.Core.Projects.StageRun", b =>
+                {
+                    b.Property<long>("Id")
+                        .ValueGeneratedOnAdd()
+                        .HasColumnType("INTEGER");
+
+                    b.Property<int>("Attempt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("FinishedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("PipelineRunId")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ProjectId")
+                        .IsRequired()
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("RunId")
+                        .IsRequired()
+                        .HasMaxLength(64)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("ShotCount")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("Stage")
+                        .IsRequired()
+                        .HasMaxLength(32)
+                        .HasColumnType("TEXT");
+
+                    b.Property<long>("StartedAt")
+                        .HasColumnType("INTEGER");
+
+                    b.Property<string>("StartedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("Status")
+                        .IsRequired()
+                        .HasMaxLength(16)
+                        .HasColumnType("TEXT");
+
+                    b.Property<int>("TextLength")
+                        .HasColumnType("INTEGER");
+
+                    b.HasKey("Id");
+
+                    b.HasIndex("ProjectId", "FinishedAt");
+
+                    b.HasIndex("Stage", "Status", "FinishedAt");
+
+                    b.ToTable("StageRuns");
+                });
+
             modelBuilder.Entity("StageStream.Core.Projects.Shot", b =>
                 {
                     b.HasOne("StageStream.Core.Projects.Project", null)
@@ -283,6 +344,15 @@ namespace StageStream.Core.Persistence.Migrations
                 {
                     b.HasOne("StageStream.Core.Projects.Project", null)
                         .WithMany("Stages")
+                        .HasForeignKey("ProjectId")
+                        .OnDelete(DeleteBehavior.Cascade)
+                        .IsRequired();
+                });
+
+            modelBuilder.Entity("StageStream.Core.Projects.StageRun", b =>
+                {
+                    b.HasOne("StageStream.Core.Projects.Project", null)
+                        .WithMany()
                         .HasForeignKey("ProjectId")
                         .OnDelete(DeleteBehavior.Cascade)
                         .IsRequired();

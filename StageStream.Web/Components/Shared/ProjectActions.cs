@@ -17,6 +17,34 @@ public sealed class ProjectActions(IServiceScopeFactory scopes, IOptions<Storage
     public Task<List<ProjectSummaryDto>> ListAsync(CancellationToken cancellationToken = default) =>
         WithProjects(async projects => (await projects.ListAsync(cancellationToken)).Select(p => p.ToSummary()).ToList());
 
+    /// <summary>One page of the projects whose name contains <paramref name="query"/>, of one status if given, and the total.</summary>
+    public Task<(List<ProjectSummaryDto> Items, int Total)> SearchAsync(string? query, string? status, int page, int pageSize, CancellationToken cancellationToken = default) =>
+        WithLibrary(async library =>
+        {
+            var slice = await library.SearchAsync(query, status, page, pageSize, cancellationToken);
+            return (slice.Items.Select(p => p.ToSummary()).ToList(), slice.Total);
+        });
+
+    public Task<ProjectDto> RenameAsync(string id, string? name, CancellationToken cancellationToken = default) =>
+        WithLibrary(async library => (await library.RenameAsync(id, name, cancellationToken)).ToDto());
+
+    public Task<ProjectDto> DuplicateAsync(string id, string? name, CancellationToken cancellationToken = default) =>
+        WithLibrary(async library => (await library.DuplicateAsync(id, name, cancellationToken)).ToDto());
+
+    public Task DeleteAsync(string id, CancellationToken cancellationToken = default) =>
+        WithLibrary(async library =>
+        {
+            await library.DeleteAsync(id, cancellationToken);
+            return true;
+        });
+
+    public Task<List<StageRunDto>> RunsAsync(string id, CancellationToken cancellationToken = default) =>
+        WithLibrary(async library => (await library.RunsAsync(id, cancellationToken)).Select(r => r.ToDto()).ToList());
+
+    public Task<EstimateDto> EstimateAsync(string id, CancellationToken cancellationToken = default) =>
+        InScope(async services => (await services.GetRequiredService<RunEstimates>()
+            .EstimateAsync(await services.GetRequiredService<ProjectService>().GetAsync(id, cancellationToken), cancellationToken)).ToDto());
+
     public Task<ProjectDto> GetAsync(string id, CancellationToken cancellationToken = default) =>
         WithProjects(async projects => (await projects.GetAsync(id, cancellationToken)).ToDto());
 
@@ -53,6 +81,9 @@ public sealed class ProjectActions(IServiceScopeFactory scopes, IOptions<Storage
             await work(services.GetRequiredService<PipelineService>(), project);
             return true;
         });
+
+    private Task<T> WithLibrary<T>(Func<ProjectLibrary, Task<T>> work) =>
+        InScope(services => work(services.GetRequiredService<ProjectLibrary>()));
 
     private Task<T> WithProjects<T>(Func<ProjectService, Task<T>> work) =>
         InScope(services => work(services.GetRequiredService<ProjectService>()));
