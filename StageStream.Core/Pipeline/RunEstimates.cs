@@ -23,10 +23,17 @@ public sealed class RunEstimates(StageStreamDbContext db, TimeProvider clock)
         TimeSpan? remaining = TimeSpan.Zero;
         var now = clock.GetUtcNow();
         var shots = Math.Max(1, project.Shots.Count);
+        var active = project.Stages.FirstOrDefault(s => s.IsActive);
+        var activeIndex = active is null ? -1 : StageCatalog.IndexOf(active.Stage);
         foreach (var stage in StageCatalog.Names)
         {
             var record = project.Stage(stage);
-            if (record.Status == StageStatus.Completed)
+            var index = StageCatalog.IndexOf(stage);
+            // What is left to run: the running stage, then (in a pipeline run) the later stages it will not skip;
+            // with nothing running, what a pipeline run would do.
+            var toRun = active is null ? record.Status != StageStatus.Completed
+                : index == activeIndex || index > activeIndex && active.PipelineRunId is not null && (project.PipelineForce || record.Status != StageStatus.Completed);
+            if (!toRun)
             {
                 continue;
             }
@@ -49,7 +56,7 @@ public sealed class RunEstimates(StageStreamDbContext db, TimeProvider clock)
             var whole = TimeSpan.FromSeconds(rate * Math.Max(1, size));
             stages[stage] = whole;
             var left = whole;
-            if (record.Status == StageStatus.Processing && record.StartedAt is { } started)
+            if (record.Status == StageStatus.Processing && record.StartedAt is { } started && record.FinishedAt is null)
             {
                 var elapsed = now - started;
                 var byTime = whole - elapsed;

@@ -38,9 +38,16 @@ public static class ApiExtensions
     public static void UseApi(this WebApplication app)
     {
         // API answers are problem+json (ProblemExceptionHandler); a page's error is a page in the reader's language.
-        app.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/error", CreateScopeForErrors = true });
-        app.UseWhen(IsApiRequest, api => api.UseStatusCodePages());
-        app.UseWhen(context => !IsApiRequest(context), pages => pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true));
+        app.UseWhen(IsApiRequest, api =>
+        {
+            api.UseExceptionHandler();
+            api.UseStatusCodePages();
+        });
+        app.UseWhen(context => !IsApiRequest(context), pages =>
+        {
+            pages.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/error", CreateScopeForErrors = true });
+            pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        });
         app.MapOpenApi();
         var data = app.Services.GetRequiredService<DataFolder>();
         // Images, clips, voices, music and subtitles; range requests let browsers seek in the videos.
@@ -65,5 +72,7 @@ public static class ApiExtensions
                 }
             },
         });
+        // After the error pages, so that a request they re-execute (/error, /not-found) is routed afresh.
+        app.UseRouting();
     }
 }
