@@ -26,7 +26,7 @@ public sealed class ProjectLibraryApiTests(StudioApp studio, ITestOutputHelper o
         var film = await Client.GetAsync($"/api/v1/projects/{studio.DoneId}/download/film");
         Assert.Equal(HttpStatusCode.OK, film.StatusCode);
         Assert.Equal("video/mp4", film.Content.Headers.ContentType?.MediaType);
-        Assert.Equal("Lighthouse.mp4", film.Content.Headers.ContentDisposition?.FileNameStar);
+        Assert.Equal("灯塔.mp4", film.Content.Headers.ContentDisposition?.FileNameStar);
         Assert.Equal("ftyp"u8.ToArray(), (await film.Content.ReadAsByteArrayAsync())[4..8]);
 
         var srt = await Client.GetStringAsync($"/api/v1/projects/{studio.DoneId}/download/subtitles.srt");
@@ -60,12 +60,12 @@ public sealed class ProjectLibraryApiTests(StudioApp studio, ITestOutputHelper o
     [Fact]
     public async Task DuplicatesTheStoryAndStoryboardButNoMedia()
     {
-        var response = await Client.PostAsJsonAsync($"/api/v1/projects/{studio.DoneId}/duplicate", new { name = "Lighthouse again" });
+        var response = await Client.PostAsJsonAsync($"/api/v1/projects/{studio.DoneId}/duplicate", new { name = "灯塔 again" });
         Assert.Equal(HttpStatusCode.Created, response.StatusCode);
         var copy = await response.Content.ReadFromJsonAsync<JsonElement>();
         var source = await studio.GetAsync(studio.DoneId);
         Assert.NotEqual(source.GetProperty("id").GetString(), copy.GetProperty("id").GetString());
-        Assert.Equal("Lighthouse again", copy.GetProperty("name").GetString());
+        Assert.Equal("灯塔 again", copy.GetProperty("name").GetString());
         Assert.Equal(source.GetProperty("original_text").GetString(), copy.GetProperty("original_text").GetString());
         Assert.Equal(source.GetProperty("rewritten_text").GetString(), copy.GetProperty("rewritten_text").GetString());
         Assert.Equal(

@@ -10,7 +10,7 @@ namespace StageStream.Tests.Studio;
 
 /// <summary>
 /// One app for the studio's tests (API and browser): small frames, tokens at a steady pace, and one project,
-/// "Lighthouse", run to its film once, which is also this machine's first run history.
+/// "灯塔", run to its film once, which is also this machine's first run history.
 /// </summary>
 public sealed class StudioApp : IAsyncLifetime
 {
@@ -21,7 +21,10 @@ public sealed class StudioApp : IAsyncLifetime
 
     public TestApp App { get; private set; } = null!;
 
-    /// <summary>The project whose pipeline is done: film, subtitles, frames, clips, five runs in its history.</summary>
+    /// <summary>A Chinese story, so that on the Chinese pages every English word would be the app's.</summary>
+    public const string ChineseStory = "老守塔人在黄昏时爬上楼梯。暴风雨就要来了！他点亮了大灯，望着大海。一条小船在浪里挣扎。天亮时，小船平安地回到了港口，守塔人终于睡着了。";
+
+    /// <summary>The project whose pipeline is done ("灯塔", a Chinese story): film, subtitles, frames, clips, five runs in its history.</summary>
     public string DoneId { get; private set; } = "";
 
     public TimeSpan FirstRun { get; private set; }
@@ -29,7 +32,7 @@ public sealed class StudioApp : IAsyncLifetime
     public async Task InitializeAsync()
     {
         App = await TestApp.StartAsync(Settings);
-        DoneId = await CreateAsync("Lighthouse");
+        DoneId = await CreateAsync("灯塔", ChineseStory);
         var watch = Stopwatch.StartNew();
         await RunToEndAsync(DoneId);
         FirstRun = watch.Elapsed;
