@@ -53,7 +53,8 @@ public sealed class StudioBrowserTests(StudioApp studio, UiBrowser browser, ITes
 
             await UiBrowser.GotoInteractiveAsync(page, $"/projects/{studio.DoneId}");
             await page.Locator("[data-testid=stage-video_generation][data-status=completed]").WaitForAsync();
-            Assert.Equal("100", await page.GetAttributeAsync("[data-testid=pipeline-overall]", "data-progress"));
+            // The page replays the project's past events as it connects: the bar ends at 100%, the pipeline being done.
+            await page.Locator("[data-testid=pipeline-overall][data-progress='100']").WaitForAsync();
             await CheckAsync("project done");
             // Every tab is on screen (none behind a scroll arrow) and keeps its label once chosen.
             var tabs = page.GetByRole(AriaRole.Tab);
@@ -174,7 +175,7 @@ public sealed class StudioBrowserTests(StudioApp studio, UiBrowser browser, ITes
         Assert.Equal(HttpStatusCode.NotFound, (await studio.App.Client.GetAsync($"/api/v1/projects/{id}")).StatusCode);
 
         // Filter by status: the copy is a draft, never completed.
-        await page.Locator(".mud-select", new() { HasText = "Status" }).ClickAsync();
+        await page.Locator(".mud-select", new() { HasText = "Status" }).First.ClickAsync();
         await page.GetByRole(AriaRole.Option, new() { Name = "Completed" }).ClickAsync();
         await Assertions.Expect(page.Locator("[data-testid=projects-table]")).ToContainTextAsync("No project matches.");
         await page.Context.CloseAsync();
