@@ -153,6 +153,8 @@ public sealed class ProjectLibraryApiTests(StudioApp studio, ITestOutputHelper o
     [Fact]
     public async Task TheTimeLeftEstimateOfASecondRunIsWithinThirtyPercent()
     {
+        // The app's very first run is slower (code compiled as it first runs): one warm run more, then the one measured.
+        await studio.RunToEndAsync(studio.DoneId, force: true);
         var run = await Client.PostAsync($"/api/v1/projects/{studio.DoneId}/pipeline/run?force=true", null);
         Assert.Equal(HttpStatusCode.Accepted, run.StatusCode);
         var watch = Stopwatch.StartNew();
