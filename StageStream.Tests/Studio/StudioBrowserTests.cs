@@ -112,7 +112,7 @@ public sealed class StudioBrowserTests(StudioApp studio, UiBrowser browser, ITes
         output.WriteLine(string.Join("\n", problems));
         Assert.Empty(problems);
         // The unknown page's own 404 is the one resource error expected.
-        Assert.Empty(errors.Where(e => !e.Contains("404", StringComparison.Ordinal)));
+        Assert.DoesNotContain(errors, e => !e.Contains("404", StringComparison.Ordinal));
     }
 
     [Fact]
