@@ -22,7 +22,7 @@ public sealed class MusicUpload(Ffmpeg ffmpeg, DataFolder data)
         if (!Extensions.Contains(extension))
         {
             throw new InvalidInputException("Not a supported audio file",
-                $"'{fileName}' is not an audio file StageStream takes; upload one of: {string.Join(", ", Extensions)}.");
+                $"'{fileName}' is not an audio file StageStream takes; upload one of: {string.Join(", ", Extensions)}.") { Code = "music_not_audio", Args = [fileName ?? ""] };
         }
         var folder = data.ProjectMediaFolder(projectId);
         var path = Path.Combine(folder, $"music-{Guid.NewGuid().ToString("N")[..8]}{extension}");
@@ -39,7 +39,7 @@ public sealed class MusicUpload(Ffmpeg ffmpeg, DataFolder data)
                     total += read;
                     if (total > MaxBytes)
                     {
-                        throw new InvalidInputException("Music file too large", $"The music file is over {MaxBytes / 1024 / 1024} MB.", tooLarge: true);
+                        throw new InvalidInputException("Music file too large", $"The music file is over {MaxBytes / 1024 / 1024} MB.", tooLarge: true) { Code = "music_too_large", Args = [MaxBytes / 1024 / 1024] };
                     }
                     await file.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
                 }
@@ -71,5 +71,5 @@ public sealed class MusicUpload(Ffmpeg ffmpeg, DataFolder data)
     }
 
     private static InvalidInputException NotAudio(string? fileName, string why) =>
-        new("Not an audio file", $"'{fileName}' was refused as music: {why}. Upload an mp3, m4a, wav or ogg file.");
+        new("Not an audio file", $"'{fileName}' was refused as music: {why}. Upload an mp3, m4a, wav or ogg file.") { Code = "music_not_audio", Args = [fileName ?? ""] };
 }

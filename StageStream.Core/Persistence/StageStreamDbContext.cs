@@ -15,6 +15,9 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
     public DbSet<StageRecord> Stages => Set<StageRecord>();
     public DbSet<Shot> Shots => Set<Shot>();
 
+    /// <summary>Every finished stage run: a project's run history and this machine's timings.</summary>
+    public DbSet<StageRun> StageRuns => Set<StageRun>();
+
     /// <summary>The durable event log (the default transport's store): every published event, pruned by retention.</summary>
     public DbSet<StoredEvent> Events => Set<StoredEvent>();
 
@@ -49,9 +52,11 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
             project.Property(p => p.PipelineRunId).IsConcurrencyToken();
             project.HasMany(p => p.Stages).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
             project.HasMany(p => p.Shots).WithOne().HasForeignKey(s => s.ProjectId).OnDelete(DeleteBehavior.Cascade);
+            project.HasMany<StageRun>().WithOne().HasForeignKey(r => r.ProjectId).OnDelete(DeleteBehavior.Cascade);
             project.HasIndex(p => p.CreatedAt);
             project.Property(p => p.OwnerId).HasMaxLength(450);
             project.HasIndex(p => p.OwnerId);
+            project.HasIndex(p => p.Status);
             project.Ignore(p => p.ShotsInOrder);
         });
         modelBuilder.Entity<StageRecord>(stage =>
@@ -68,6 +73,18 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
             shot.HasKey(s => s.Id);
             shot.Property(s => s.CameraMove).HasConversion<string>().HasMaxLength(16);
             shot.HasIndex(s => new { s.ProjectId, s.Sequence });
+        });
+        modelBuilder.Entity<StageRun>(run =>
+        {
+            run.HasKey(r => r.Id);
+            run.Property(r => r.Stage).HasMaxLength(32);
+            run.Property(r => r.RunId).HasMaxLength(64);
+            run.Property(r => r.StartedBy).HasMaxLength(200);
+            run.Property(r => r.Status).HasConversion<string>().HasMaxLength(16);
+            run.Ignore(r => r.Duration);
+            run.HasIndex(r => new { r.ProjectId, r.FinishedAt });
+            // The estimates read the latest completed runs of a stage.
+            run.HasIndex(r => new { r.Stage, r.Status, r.FinishedAt });
         });
         modelBuilder.Entity<StoredEvent>(stored =>
         {

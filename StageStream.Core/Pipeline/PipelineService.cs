@@ -32,12 +32,12 @@ public sealed class PipelineService(
         if (MissingInput(project, stage) is { } first)
         {
             throw new ConflictException("Stage input missing",
-                $"Stage '{stage}' needs the output of '{first}', which does not exist yet. Run '{first}' first.");
+                $"Stage '{stage}' needs the output of '{first}', which does not exist yet. Run '{first}' first.") { Code = "stage_input_missing", Args = [stage, first] };
         }
         if (record.Status == StageStatus.Completed && !force)
         {
             throw new ConflictException("Stage already completed",
-                $"Stage '{stage}' is already completed. Add ?force=true to run it again.");
+                $"Stage '{stage}' is already completed. Add ?force=true to run it again.") { Code = "stage_completed", Args = [stage] };
         }
         project.CancelRequested = false;
         await QueueAsync(project, record, pipelineRunId: null, force, cancellationToken);
@@ -156,7 +156,7 @@ public sealed class PipelineService(
         if (project.Stages.FirstOrDefault(s => s.IsActive) is { } active)
         {
             throw new ConflictException("Already running",
-                $"Stage '{active.Stage}' of this project is {active.Status.ToWire()}. Wait for it to end or cancel it first.");
+                $"Stage '{active.Stage}' of this project is {active.Status.ToWire()}. Wait for it to end or cancel it first.") { Code = "project_running", Args = [active.Stage] };
         }
     }
 

@@ -20,6 +20,8 @@ public static class PipelineServiceCollectionExtensions
         services.AddSingleton<RunningStages>();
         services.AddSingleton<WorkLimiter>();
         services.AddScoped<ProjectService>();
+        services.AddScoped<ProjectLibrary>();
+        services.AddScoped<RunEstimates>();
         services.AddScoped<MusicUpload>();
         // MusicUpload checks uploads with ffprobe, whichever providers the host adds.
         services.TryAddSingleton<Providers.Offline.Ffmpeg>();

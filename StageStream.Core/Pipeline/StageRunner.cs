@@ -58,9 +58,10 @@ public sealed class StageRunner(
         var token = cancellation.Token;
         var watch = Stopwatch.StartNew();
         IDisposable? slot = null;
+        var claimed = false;
         try
         {
-            slot = await limiter.AcquireAsync(StageCatalog.Of(request.Stage).Kind, token);
+            slot = await limiter.AcquireAsync(StageCatalog.Of(request.Stage).Kind, token, runId);
             if (!await ClaimAsync(request, runId, token))
             {
                 await db.Entry(record).ReloadAsync(token);
@@ -72,6 +73,7 @@ public sealed class StageRunner(
                 logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} was cancelled or replaced before it started", runId, request.ProjectId, request.Stage);
                 return RunEnd.Ended;
             }
+            claimed = true;
             db.ChangeTracker.Clear();
             project = (await db.FindProjectAsync(request.ProjectId, token))!;
             record = project.Stage(request.Stage);
@@ -92,6 +94,7 @@ public sealed class StageRunner(
             record.Progress = 100;
             record.FinishedAt = clock.GetUtcNow();
             pipeline.ApplyOutcome(project, record);
+            db.StageRuns.Add(StageRun.Of(project, record));
             await db.SaveChangesAsync(CancellationToken.None);
             await reporter.StageUpdateAsync(StageStatus.Completed, "Completed", CancellationToken.None);
             await reporter.DoneAsync(outcome, CancellationToken.None);
@@ -110,7 +113,7 @@ public sealed class StageRunner(
         catch (OperationCanceledException ex) when (token.IsCancellationRequested || ex.CancellationToken == token)
         {
             logger.LogInformation("Stage {Stage} of project {ProjectId} cancelled after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
-            (project, record) = await RecordEndAsync(project, record, StageStatus.Cancelled, "Cancelled");
+            (project, record) = await RecordEndAsync(project, record, StageStatus.Cancelled, "Cancelled", claimed ? runId : null);
             await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Cancelled, "Cancelled", CancellationToken.None);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
             return RunEnd.Ended;
@@ -124,7 +127,7 @@ public sealed class StageRunner(
                 return RunEnd.Ended;
             }
             logger.LogError(ex, "Stage {Stage} of project {ProjectId} failed after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
-            (project, record) = await RecordEndAsync(project, record, StageStatus.Failed, ex.Message);
+            (project, record) = await RecordEndAsync(project, record, StageStatus.Failed, ex.Message, claimed ? runId : null);
             var failed = new StageReporter(publisher, project.Id, record);
             await failed.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None);
             await failed.ErrorAsync(ex.Message, CancellationToken.None);
@@ -142,7 +145,8 @@ public sealed class StageRunner(
     /// Records how a run ended that did not complete. If the executor left changes the database refuses,
     /// they are dropped and the end is recorded on a fresh copy, so a run never stays processing.
     /// </summary>
-    private async Task<(Project Project, StageRecord Record)> RecordEndAsync(Project project, StageRecord record, StageStatus status, string? error)
+    private async Task<(Project Project, StageRecord Record)> RecordEndAsync(
+        Project project, StageRecord record, StageStatus status, string? error, string? claimedRun = null)
     {
         void Apply(Project p, StageRecord r)
         {
@@ -150,6 +154,11 @@ public sealed class StageRunner(
             r.Error = error;
             r.FinishedAt = clock.GetUtcNow();
             pipeline.ApplyOutcome(p, r);
+            // Only a run that really started (claimed) has a place in the history.
+            if (claimedRun is not null && claimedRun == r.RunId && r.StartedAt is not null)
+            {
+                db.StageRuns.Add(StageRun.Of(p, r));
+            }
         }
 
         Apply(project, record);

@@ -20,26 +20,26 @@ public sealed record FilmSettings(
         if (AspectRatio is not null && !AspectRatios.IsValid(AspectRatio))
         {
             throw new InvalidInputException("Unknown aspect ratio",
-                $"'aspect_ratio' is '{AspectRatio}'; it must be one of {string.Join(", ", AspectRatios.All)}.");
+                $"'aspect_ratio' is '{AspectRatio}'; it must be one of {string.Join(", ", AspectRatios.All)}.") { Code = "invalid_settings" };
         }
         if (TargetSeconds is not null && TargetShots is not null)
         {
-            throw new InvalidInputException("Two targets", "Give 'target_seconds' or 'target_shots', not both.");
+            throw new InvalidInputException("Two targets", "Give 'target_seconds' or 'target_shots', not both.") { Code = "invalid_settings" };
         }
         if (TargetSeconds is < MinTargetSeconds or > MaxTargetSeconds)
         {
             throw new InvalidInputException("Target length out of range",
-                $"'target_seconds' is {TargetSeconds}; it must be {MinTargetSeconds} to {MaxTargetSeconds}.");
+                $"'target_seconds' is {TargetSeconds}; it must be {MinTargetSeconds} to {MaxTargetSeconds}.") { Code = "invalid_settings" };
         }
         if (TargetShots is < 1 or > MaxTargetShots)
         {
-            throw new InvalidInputException("Shot count out of range", $"'target_shots' is {TargetShots}; it must be 1 to {MaxTargetShots}.");
+            throw new InvalidInputException("Shot count out of range", $"'target_shots' is {TargetShots}; it must be 1 to {MaxTargetShots}.") { Code = "invalid_settings" };
         }
         foreach (var (field, value) in new[] { ("voice", Voice), ("voice_model", VoiceModel) })
         {
             if (value is not null && (value.Length > MaxVoiceLength || value.Any(char.IsControl)))
             {
-                throw new InvalidInputException($"Invalid {field}", $"'{field}' must be at most {MaxVoiceLength} characters without control characters.");
+                throw new InvalidInputException($"Invalid {field}", $"'{field}' must be at most {MaxVoiceLength} characters without control characters.") { Code = "invalid_settings" };
             }
         }
     }

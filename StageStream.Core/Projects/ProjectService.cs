@@ -16,27 +16,20 @@ public sealed class ProjectService(StageStreamDbContext db, TimeProvider clock, 
     public async Task<Project> CreateAsync(
         string? name, string? originalText, FilmSettings settings, CancellationToken cancellationToken, string? ownerId = null)
     {
-        if (string.IsNullOrWhiteSpace(name))
-        {
-            throw new InvalidInputException("Name required", "'name' is missing or empty: give the project a name.");
-        }
-        if (name.Trim().Length > MaxNameLength)
-        {
-            throw new InvalidInputException("Name too long", $"'name' has {name.Trim().Length} characters; at most {MaxNameLength} are allowed.");
-        }
+        name = ValidName(name);
         if (string.IsNullOrWhiteSpace(originalText))
         {
-            throw new InvalidInputException("Text required", "'original_text' is missing or empty: paste the story to turn into a video.");
+            throw new InvalidInputException("Text required", "'original_text' is missing or empty: paste the story to turn into a video.") { Code = "text_required" };
         }
         if (originalText.Length > MaxTextLength)
         {
             throw new InvalidInputException("Text too long",
-                $"'original_text' has {originalText.Length:N0} characters; at most {MaxTextLength:N0} are allowed.", tooLarge: true);
+                $"'original_text' has {originalText.Length:N0} characters; at most {MaxTextLength:N0} are allowed.", tooLarge: true)
+            { Code = "text_too_long", Args = [MaxTextLength] };
         }
-        TextRules.CheckName("name", name);
         TextRules.CheckText("original_text", originalText);
         settings.Validate();
-        var project = Project.Create(name.Trim(), originalText.Trim(), clock);
+        var project = Project.Create(name, originalText.Trim(), clock);
         project.OwnerId = ownerId;
         settings.ApplyTo(project);
         db.Projects.Add(project);
@@ -44,22 +37,25 @@ public sealed class ProjectService(StageStreamDbContext db, TimeProvider clock, 
         return project;
     }
 
+    /// <summary>A project name as stored (trimmed), or the refusal of a missing or too long one.</summary>
+    public static string ValidName(string? name)
+    {
+        if (string.IsNullOrWhiteSpace(name))
+        {
+            throw new InvalidInputException("Name required", "'name' is missing or empty: give the project a name.") { Code = "name_required" };
+        }
+        if (name.Trim().Length > MaxNameLength)
+        {
+            throw new InvalidInputException("Name too long", $"'name' has {name.Trim().Length} characters; at most {MaxNameLength} are allowed.")
+                { Code = "name_too_long", Args = [MaxNameLength] };
+        }
+        TextRules.CheckName("name", name);
+        return name.Trim();
+    }
+
     public async Task<Project> GetAsync(string id, CancellationToken cancellationToken) =>
         await db.FindProjectAsync(id, cancellationToken) ?? throw NotFoundException.Project(id);
 
-    public Task<IReadOnlyList<Project>> ListAsync(CancellationToken cancellationToken) => ListAsync(ownedBy: null, cancellationToken);
-
-    /// <summary>Every project, or with <paramref name="ownedBy"/> only that user's.</summary>
-    public async Task<IReadOnlyList<Project>> ListAsync(string? ownedBy, CancellationToken cancellationToken)
-    {
-        var projects = db.Projects.AsNoTracking();
-        if (ownedBy is not null)
-        {
-            projects = projects.Where(p => p.OwnerId == ownedBy);
-        }
-        // Times are stored as UTC ticks, so the database orders them correctly.
-        return await projects.OrderByDescending(p => p.CreatedAt).ToListAsync(cancellationToken);
-    }
 
     /// <summary>
     /// Edits a shot's narration, visual prompt or duration. The next run makes again what showed or spoke the old
@@ -71,23 +67,23 @@ public sealed class ProjectService(StageStreamDbContext db, TimeProvider clock, 
     {
         var project = await GetAsync(projectId, cancellationToken);
         var shot = project.Shots.FirstOrDefault(s => s.Sequence == sequence)
-            ?? throw new NotFoundException("Shot not found", $"Project '{projectId}' has no shot {sequence}.");
+            ?? throw new NotFoundException("Shot not found", $"Project '{projectId}' has no shot {sequence}.") { Code = "shot_not_found", Args = [sequence] };
         EnsureIdle(project);
         if (narration is null && visualPrompt is null && duration is null)
         {
-            throw new InvalidInputException("Nothing to change", "Give 'narration', 'visual_prompt', 'duration' or more than one.");
+            throw new InvalidInputException("Nothing to change", "Give 'narration', 'visual_prompt', 'duration' or more than one.") { Code = "nothing_to_change" };
         }
         if (duration is { } seconds && (double.IsNaN(seconds) || seconds < 1 || seconds > 60))
         {
-            throw new InvalidInputException("Duration out of range", $"'duration' is {seconds}; a shot lasts 1 to 60 seconds.");
+            throw new InvalidInputException("Duration out of range", $"'duration' is {seconds}; a shot lasts 1 to 60 seconds.") { Code = "duration_out_of_range" };
         }
         if (narration is not null && string.IsNullOrWhiteSpace(narration) || visualPrompt is not null && string.IsNullOrWhiteSpace(visualPrompt))
         {
-            throw new InvalidInputException("Empty text", "'narration' and 'visual_prompt' cannot be empty.");
+            throw new InvalidInputException("Empty text", "'narration' and 'visual_prompt' cannot be empty.") { Code = "shot_text_empty" };
         }
         if (narration?.Length > MaxTextLength || visualPrompt?.Length > MaxTextLength)
         {
-            throw new InvalidInputException("Text too long", $"At most {MaxTextLength:N0} characters are allowed.", tooLarge: true);
+            throw new InvalidInputException("Text too long", $"At most {MaxTextLength:N0} characters are allowed.", tooLarge: true) { Code = "text_too_long", Args = [MaxTextLength] };
         }
         TextRules.CheckText("narration", narration);
         TextRules.CheckText("visual_prompt", visualPrompt);
@@ -177,11 +173,11 @@ public sealed class ProjectService(StageStreamDbContext db, TimeProvider clock, 
         return project;
     }
 
-    private static void EnsureIdle(Project project)
+    internal static void EnsureIdle(Project project)
     {
         if (project.Stages.FirstOrDefault(s => s.IsActive) is { } active)
         {
-            throw new ConflictException("Project is running", $"Stage '{active.Stage}' is running; change the project when it has ended.");
+            throw new ConflictException("Project is running", $"Stage '{active.Stage}' is running; change the project when it has ended.") { Code = "project_running", Args = [active.Stage] };
         }
     }
 

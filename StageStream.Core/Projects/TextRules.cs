@@ -32,7 +32,8 @@ public static class TextRules
             {
                 throw new InvalidInputException("Invalid character",
                     $"'{field}' holds the invisible character U+{(int)c:X4} ({Describe(c)}) at position {i + 1}; " +
-                    (allowLayout ? "only line breaks and tabs are allowed among control characters." : "a name may hold no control or text-direction characters."));
+                    (allowLayout ? "only line breaks and tabs are allowed among control characters." : "a name may hold no control or text-direction characters."))
+                    { Code = "invalid_character", Args = [i + 1] };
             }
         }
     }

@@ -18,8 +18,8 @@ public sealed class NewProjectDialogTests : ComponentTest
         return (provider, dialog!);
     }
 
-    private Task<IReadOnlyList<Project>> ProjectsAsync() =>
-        this.WithScopeAsync(sp => sp.GetRequiredService<ProjectService>().ListAsync(CancellationToken.None));
+    private async Task<IReadOnlyList<Project>> ProjectsAsync() =>
+        (await this.WithScopeAsync(sp => sp.GetRequiredService<ProjectLibrary>().SearchAsync(null, null, 1, ProjectLibrary.MaxPageSize, null, CancellationToken.None))).Items;
 
     [Fact]
     public async Task RefusesEmptyNameAndTextWithMessages()

@@ -196,6 +196,7 @@ public sealed class ProjectPageTests : ComponentTest
     {
         var cut = Render<ProjectPage>(p => p.Add(c => c.Id, "nope"));
 
-        Assert.Contains("No project has the id 'nope'", cut.Find("[data-testid=load-error]").TextContent);
+        Assert.Equal("Project not found", cut.Find("[data-testid=not-found] h1").TextContent.Trim());
+        Assert.Equal("/", cut.Find("[data-testid=back-home]").GetAttribute("href"));
     }
 }

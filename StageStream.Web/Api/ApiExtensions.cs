@@ -2,6 +2,7 @@ using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Unicode;
 using System.Text.Json.Serialization;
+using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using StageStream.Core.Persistence;
@@ -27,10 +28,26 @@ public static class ApiExtensions
         builder.Services.AddOpenApi();
     }
 
+    /// <summary>Requests a program makes (the API, media, OpenAPI, health): their errors stay problem+json, never a page.</summary>
+    public static bool IsApiRequest(HttpContext context) =>
+        context.Request.Path.StartsWithSegments("/api") || context.Request.Path.StartsWithSegments(DataFolder.UrlPrefix)
+        || context.Request.Path.StartsWithSegments("/openapi") || context.Request.Path.StartsWithSegments("/health")
+        || context.Request.Path.StartsWithSegments("/_framework") || context.Request.Path.StartsWithSegments("/_blazor")
+        || context.Request.Path.StartsWithSegments("/_content") || !HttpMethods.IsGet(context.Request.Method) && !HttpMethods.IsHead(context.Request.Method);
+
     public static void UseApi(this WebApplication app)
     {
-        app.UseExceptionHandler();
-        app.UseStatusCodePages();
+        // API answers are problem+json (ProblemExceptionHandler); a page's error is a page in the reader's language.
+        app.UseWhen(IsApiRequest, api =>
+        {
+            api.UseExceptionHandler();
+            api.UseStatusCodePages();
+        });
+        app.UseWhen(context => !IsApiRequest(context), pages =>
+        {
+            pages.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/error", CreateScopeForErrors = true });
+            pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
+        });
         app.MapOpenApi();
     }
 
@@ -63,5 +80,7 @@ public static class ApiExtensions
                 }
             },
         });
+        // After the error pages, so that a request they re-execute (/error, /not-found) is routed afresh.
+        app.UseRouting();
     }
 }

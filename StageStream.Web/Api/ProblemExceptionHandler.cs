@@ -13,6 +13,12 @@ public sealed partial class ProblemExceptionHandler(
 {
     public async ValueTask<bool> TryHandleAsync(HttpContext context, Exception exception, CancellationToken cancellationToken)
     {
+        if (!ApiExtensions.IsApiRequest(context))
+        {
+            // A page: the exception handler shows the error page (/error) instead.
+            logger.LogError(exception, "Unhandled exception for page {Path}", context.Request.Path);
+            return false;
+        }
         var fault = StorageFaults.AsFault(exception, storage.Value.DataPath);
         var (status, title, detail) = exception switch
         {

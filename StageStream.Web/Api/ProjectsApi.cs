@@ -15,7 +15,7 @@ public static class ProjectsApi
     {
         var group = endpoints.MapGroup("/api/v1/projects").WithTags("Projects");
         group.MapPost("/", CreateAsync);
-        group.MapGet("/", ListAsync);
+        group.MapGet("/", ProjectLibraryApi.SearchAsync);
         group.MapGet("/{id}", GetAsync);
         group.MapPatch("/{id}", UpdateAsync);
         group.MapPatch("/{id}/shots/{sequence:int}", EditShotAsync);
@@ -25,6 +25,7 @@ public static class ProjectsApi
         group.MapPost("/{id}/stages/{stage}/run", RunStageAsync);
         group.MapPost("/{id}/pipeline/run", RunPipelineAsync);
         group.MapPost("/{id}/cancel", CancelAsync);
+        group.MapProjectLibraryApi();
         return group;
     }
 
@@ -64,10 +65,6 @@ public static class ProjectsApi
 
     private static async Task<Ok<ProjectDto>> RemoveMusicAsync(string id, ProjectService projects, CancellationToken ct) =>
         TypedResults.Ok((await projects.SetMusicAsync(id, null, ct)).ToDto());
-
-    /// <summary>The caller's projects; an admin's (or, without accounts, anyone's) list has all.</summary>
-    private static async Task<Ok<List<ProjectSummaryDto>>> ListAsync(ProjectService projects, HttpContext context, CancellationToken ct) =>
-        TypedResults.Ok((await projects.ListAsync(context.Viewer().ListFilter, ct)).Select(p => p.ToSummary()).ToList());
 
     private static async Task<Ok<ProjectDto>> GetAsync(string id, ProjectService projects, CancellationToken ct) =>
         TypedResults.Ok((await projects.GetAsync(id, ct)).ToDto());

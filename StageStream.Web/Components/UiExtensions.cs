@@ -17,6 +17,7 @@ public static class UiExtensions
         builder.Services.AddMudServices();
         builder.Services.AddLocalization();
         builder.Services.AddSingleton<UiText>();
+        builder.Services.AddTransient<MudBlazor.MudLocalizer, MudTexts>();
         builder.Services.AddScoped<ProjectActions>();
     }
 
@@ -24,7 +25,8 @@ public static class UiExtensions
     {
         app.UseRequestLocalization(options =>
         {
-            options.SetDefaultCulture(UiText.Cultures[0]).AddSupportedCultures(UiText.Cultures).AddSupportedUICultures(UiText.Cultures);
+            var cultures = UiText.Cultures.ToArray();
+            options.SetDefaultCulture(cultures[0]).AddSupportedCultures(cultures).AddSupportedUICultures(cultures);
             // Query string (?culture=zh-CN), then the switch's cookie, then the browser's languages.
             options.RequestCultureProviders = [new QueryStringRequestCultureProvider(), new CookieRequestCultureProvider()];
             options.RequestCultureProviders.Add(new CustomRequestCultureProvider(context =>

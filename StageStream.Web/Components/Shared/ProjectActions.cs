@@ -19,10 +19,56 @@ public sealed class ProjectActions(IServiceScopeFactory scopes, IOptions<Storage
 {
     public async Task<Viewer> ViewerAsync() => viewerState is null ? Viewer.Open : await viewerState.GetAsync();
 
-    public async Task<List<ProjectSummaryDto>> ListAsync(CancellationToken cancellationToken = default)
+    /// <summary>One page of the viewer's projects whose name contains <paramref name="query"/>, of one status if given, and the total.</summary>
+    public async Task<(List<ProjectSummaryDto> Items, int Total)> SearchAsync(string? query, string? status, int page, int pageSize, CancellationToken cancellationToken = default)
     {
         var viewer = await ViewerAsync();
-        return await WithProjects(async projects => (await projects.ListAsync(viewer.ListFilter, cancellationToken)).Select(p => p.ToSummary()).ToList());
+        return await WithLibrary(async library =>
+        {
+            var slice = await library.SearchAsync(query, status, page, pageSize, viewer.ListFilter, cancellationToken);
+            return (slice.Items.Select(p => p.ToSummary()).ToList(), slice.Total);
+        });
+    }
+
+    public async Task<ProjectDto> RenameAsync(string id, string? name, CancellationToken cancellationToken = default)
+    {
+        var viewer = await EnsureAsync(id, change: true, cancellationToken);
+        var project = await WithLibrary(async library => (await library.RenameAsync(id, name, cancellationToken)).ToDto());
+        await AuditAsync(viewer, "edit", id, "renamed " + project.Name);
+        return project;
+    }
+
+    /// <summary>A copy of a project the viewer may see, owned by the viewer.</summary>
+    public async Task<ProjectDto> DuplicateAsync(string id, string? name, CancellationToken cancellationToken = default)
+    {
+        var viewer = await EnsureAsync(id, change: true, cancellationToken);
+        var copy = await WithLibrary(async library => (await library.DuplicateAsync(id, name, viewer.UserId, cancellationToken)).ToDto());
+        await AuditAsync(viewer, "create", copy.Id, "duplicate of " + id);
+        return copy;
+    }
+
+    public async Task DeleteAsync(string id, CancellationToken cancellationToken = default)
+    {
+        var viewer = await EnsureAsync(id, change: true, cancellationToken);
+        await WithLibrary(async library =>
+        {
+            await library.DeleteAsync(id, cancellationToken);
+            return true;
+        });
+        await AuditAsync(viewer, "delete", id, null);
+    }
+
+    public async Task<List<StageRunDto>> RunsAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync(id, change: false, cancellationToken);
+        return await WithLibrary(async library => (await library.RunsAsync(id, cancellationToken)).Select(r => r.ToDto()).ToList());
+    }
+
+    public async Task<EstimateDto> EstimateAsync(string id, CancellationToken cancellationToken = default)
+    {
+        await EnsureAsync(id, change: false, cancellationToken);
+        return await InScope(async services => (await services.GetRequiredService<RunEstimates>()
+            .EstimateAsync(await services.GetRequiredService<ProjectService>().GetAsync(id, cancellationToken), cancellationToken)).ToDto());
     }
 
     public async Task<ProjectDto> GetAsync(string id, CancellationToken cancellationToken = default)
@@ -170,6 +216,9 @@ public sealed class ProjectActions(IServiceScopeFactory scopes, IOptions<Storage
             return true;
         });
     }
+
+    private Task<T> WithLibrary<T>(Func<ProjectLibrary, Task<T>> work) =>
+        InScope(services => work(services.GetRequiredService<ProjectLibrary>()));
 
     private Task<T> WithProjects<T>(Func<ProjectService, Task<T>> work) =>
         InScope(services => work(services.GetRequiredService<ProjectService>()));

@@ -82,7 +82,8 @@ public sealed partial class ProjectStageSse : ComponentBase, IAsyncDisposable
         StageName = InitialStageName ?? AllStages;
         try
         {
-            _projects = await Actions.ListAsync();
+            // The newest projects the viewer may see: enough to pick from.
+            _projects = (await Actions.SearchAsync(null, null, 1, StageStream.Core.Projects.ProjectLibrary.MaxPageSize)).Items;
         }
         catch (Exception ex) when (ex is not OperationCanceledException)
         {

@@ -28,6 +28,11 @@ public sealed partial class ProjectPage : StageStreamComponentBase
     private bool _busy;
     private bool _reloadScheduled;
     private bool _syncStagesOnReload;
+    private List<StageRunDto>? _runs;
+    private EstimateDto? _estimate;
+    private DateTimeOffset _estimatedAt;
+    private string? _announcement;
+    private Timer? _ticker;
 
     [Parameter, EditorRequired]
     public required string Id { get; set; }
@@ -47,9 +52,53 @@ public sealed partial class ProjectPage : StageStreamComponentBase
     [Inject]
     private ISnackbar Snackbar { get; set; } = default!;
 
+    [Inject]
+    private WorkLimiter Limiter { get; set; } = default!;
+
+    [Inject]
+    private TimeProvider Clock { get; set; } = default!;
+
     public static string UrlOf(string id) => $"/projects/{Uri.EscapeDataString(id)}";
 
     private bool AnyActive => _stages.Values.Any(s => s.Status.IsActive());
+
+    /// <summary>The project's status as the stages say it: running while any stage is, whatever the last run left.</summary>
+    private string HeaderStatus => AnyActive ? ProjectStatus.Running.ToWire() : _project?.Status ?? ProjectStatus.Draft.ToWire();
+
+    /// <summary>The pipeline's share done: each stage a fifth, a stage's progress counting only up to 99% until it is done.</summary>
+    private int OverallProgress => (int)Math.Floor(_stages.Values.Sum(v => v.Status == StageStatus.Completed ? 100 : Math.Min(v.Progress, 99)) / (double)_stages.Count);
+
+    /// <summary>The estimate of the time left, counted down since it was made; null without history or when nothing is left to do.</summary>
+    private double? RemainingSeconds => _estimate?.RemainingSeconds is { } left && OverallProgress < 100
+        ? Math.Max(0, Math.Round(left - (AnyActive ? (Clock.GetUtcNow() - _estimatedAt).TotalSeconds : 0)))
+        : null;
+
+    private string OverallRemainingText => OverallProgress >= 100 ? T["Pipeline.AllDone"]
+        : RemainingSeconds is { } left ? T.Format("Pipeline.TimeLeft", T.Duration(TimeSpan.FromSeconds(left)))
+        : _estimate is not null && AnyActive ? T["Pipeline.NoEstimate"] : "";
+
+    private string DownloadUrl(string what) =>
+        $"{Urls.Project(Id)}/download/{what}" + (ShareToken is null ? "" : "?share=" + Uri.EscapeDataString(ShareToken));
+
+    /// <summary>The offline camera describes a move in English; the pages say its move, length and the shot type instead.</summary>
+    private string? CameraText(ShotDto shot) => shot.CameraDescription is null ? null
+        : shot.CameraProvider == "offline" && shot.CameraMove is not null
+            ? T.Format("Camera.Caption", T["Camera." + shot.CameraMove], T.ShotType(shot.ShotType), shot.Duration.ToString("0.#", System.Globalization.CultureInfo.CurrentCulture))
+            : shot.CameraDescription;
+
+    /// <summary>Why a queued stage has not started: the slot it waits for and how many runs are before it.</summary>
+    private string? WaitingReason(string stage)
+    {
+        var view = _stages[stage];
+        if (view.Status != StageStatus.Queued || view.RunId is null)
+        {
+            return null;
+        }
+        var kind = StageCatalog.Of(stage).Kind;
+        return Limiter.RunsAhead(kind, view.RunId) is { } ahead
+            ? T.Format("Queue.Waiting", T["Queue.Kind." + kind], ahead)
+            : T["Queue.Starting"];
+    }
 
     protected override async Task OnParametersSetAsync()
     {
@@ -57,6 +106,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         {
             Apply(await Actions.GetAsync(Id), syncStages: true);
             _canShare = (await Actions.ViewerAsync()).SignedIn;
+            await LoadExtrasAsync();
         }
         catch (NotFoundException ex)
         {
@@ -64,10 +114,32 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         }
     }
 
+    /// <summary>The run history and the time-left estimate, read again with the project.</summary>
+    private async Task LoadExtrasAsync()
+    {
+        try
+        {
+            _runs = await Actions.RunsAsync(Id);
+            _estimate = await Actions.EstimateAsync(Id);
+            _estimatedAt = Clock.GetUtcNow();
+        }
+        catch (ProjectRequestException)
+        {
+        }
+    }
+
     protected override async Task OnAfterRenderAsync(bool firstRender)
     {
         if (firstRender && _loadError is null)
         {
+            // The countdown and the queue reasons move once a second while something runs.
+            _ticker = new Timer(_ => _ = InvokeAsync(() =>
+            {
+                if (AnyActive)
+                {
+                    StateHasChanged();
+                }
+            }), null, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(1));
             await ConnectAsync(Id);
         }
     }
@@ -94,12 +166,22 @@ public sealed partial class ProjectPage : StageStreamComponentBase
             return;
         }
         var status = StageStatuses.Parse(message.Status);
-        view.Status = status ?? view.Status;
-        view.Progress = message.Progress ?? view.Progress;
-        view.Message = message.Message;
+        if (status is { } changed && changed != view.Status && changed != StageStatus.Skipped)
+        {
+            _announcement = T.Format("Live.StageStatus", T.Stage(message.Stage), T["Status." + changed.ToWire()]);
+        }
+        view.Status = status == StageStatus.Skipped ? StageStatus.Completed : status ?? view.Status;
+        view.Progress = status == StageStatus.Skipped ? 100 : message.Progress ?? view.Progress;
+        view.RunId = message.RunId;
+        view.Message = T.Message(message.Message);
         if (status == StageStatus.Queued)
         {
             view.Error = null;
+            if (_pipelineMessage is not null && !_pipelineDone && message.PipelineRunId is null)
+            {
+                // A single stage started after a cancelled or failed pipeline: the old words no longer hold.
+                _pipelineMessage = null;
+            }
             view.Progress = 0;
             if (message.Stage == StageNames.Rewrite)
             {
@@ -117,7 +199,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         if (_stages.TryGetValue(message.Stage, out var view))
         {
             view.Progress = message.Progress ?? view.Progress;
-            view.Message = message.Message;
+            view.Message = T.Caption(message.Stage, message.Current, message.Total);
         }
     }
 
@@ -146,11 +228,11 @@ public sealed partial class ProjectPage : StageStreamComponentBase
     {
         if (message is null || message.Stage == StageNames.Pipeline)
         {
-            _pipelineError = error;
+            _pipelineError = T.Message(error);
         }
         else if (_stages.TryGetValue(message.Stage, out var view))
         {
-            view.Error = error;
+            view.Error = T.Message(error);
         }
         ReloadSoon();
     }
@@ -192,7 +274,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         }
         catch (ProjectRequestException ex)
         {
-            Snackbar.Add(ex.Message, Severity.Error);
+            Snackbar.Add(T.Error(ex), Severity.Error);
         }
         finally
         {
@@ -210,12 +292,12 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         }
         catch (ProjectRequestException ex)
         {
-            Snackbar.Add(ex.Message, Severity.Error);
+            Snackbar.Add(T.Error(ex), Severity.Error);
         }
         catch (IOException ex)
         {
             // The browser's stream refuses a file over the size limit.
-            Snackbar.Add(ex.Message, Severity.Error);
+            Snackbar.Add(T.Error(ex), Severity.Error);
         }
     }
 
@@ -227,7 +309,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         }
         catch (ProjectRequestException ex)
         {
-            Snackbar.Add(ex.Message, Severity.Error);
+            Snackbar.Add(T.Error(ex), Severity.Error);
         }
     }
 
@@ -241,7 +323,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         }
         catch (ProjectRequestException ex)
         {
-            Snackbar.Add(ex.Message, Severity.Error);
+            Snackbar.Add(T.Error(ex), Severity.Error);
         }
     }
 
@@ -257,9 +339,13 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         {
             await Task.Delay(ReloadDelay);
             ProjectDto? project = null;
+            List<StageRunDto>? runs = null;
+            EstimateDto? estimate = null;
             try
             {
                 project = await Actions.GetAsync(Id);
+                runs = await Actions.RunsAsync(Id);
+                estimate = await Actions.EstimateAsync(Id);
             }
             catch (ProjectRequestException)
             {
@@ -269,6 +355,8 @@ public sealed partial class ProjectPage : StageStreamComponentBase
                 _reloadScheduled = false;
                 if (project is not null)
                 {
+                    _runs = runs ?? _runs;
+                    (_estimate, _estimatedAt) = (estimate ?? _estimate, Clock.GetUtcNow());
                     // Stage cards follow the events during a run (a read can be older than them); after it, the database.
                     Apply(project, syncStages: _syncStagesOnReload);
                     _syncStagesOnReload = false;
@@ -289,7 +377,8 @@ public sealed partial class ProjectPage : StageStreamComponentBase
                 {
                     view.Status = StageStatuses.Parse(stage.Status) ?? StageStatus.Pending;
                     view.Progress = view.Status == StageStatus.Completed ? 100 : stage.Progress;
-                    view.Error = stage.Error;
+                    view.Error = stage.Error is null ? null : T.Message(stage.Error);
+                    view.RunId = stage.RunId;
                 }
             }
         }
@@ -309,5 +398,15 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         public int Progress { get; set; }
         public string? Message { get; set; }
         public string? Error { get; set; }
+        public string? RunId { get; set; }
+    }
+
+    public override async ValueTask DisposeAsync()
+    {
+        if (_ticker is not null)
+        {
+            await _ticker.DisposeAsync();
+        }
+        await base.DisposeAsync();
     }
 }
