@@ -65,6 +65,12 @@ public sealed class AccessMatrixTests(AccessApp fixture, ITestOutputHelper outpu
         ["OPTIONS /api/v1/sse/projects/{projectId}"] = Kind.Public,
         ["OPTIONS /api/v1/projects/sse/projects/{projectId}/stages/{stageName}"] = Kind.Public,
         ["OPTIONS /api/v1/projects/sse/projects/{projectId}"] = Kind.Public,
+        ["POST /api/v1/projects/{id}/rename"] = Kind.ProjectWrite,
+        ["POST /api/v1/projects/{id}/duplicate"] = Kind.ProjectWrite,
+        ["DELETE /api/v1/projects/{id}"] = Kind.ProjectWrite,
+        ["GET /api/v1/projects/{id}/runs"] = Kind.ProjectRead,
+        ["GET /api/v1/projects/{id}/estimate"] = Kind.ProjectRead,
+        ["GET /api/v1/projects/{id}/download/{what}"] = Kind.ProjectRead,
         ["GET /media/{id}/probe.txt"] = Kind.Media,
         ["GET /api/v1/keys/"] = Kind.SignedIn,
         ["POST /api/v1/keys/"] = Kind.SignedInWrite,
@@ -77,6 +83,8 @@ public sealed class AccessMatrixTests(AccessApp fixture, ITestOutputHelper outpu
         ["GET /health/ready"] = Kind.Public,
         ["GET /health/live"] = Kind.Public,
         ["GET /culture/{culture}"] = Kind.Public,
+        ["GET /error"] = Kind.Public,
+        ["GET /not-found"] = Kind.Public,
         ["POST /auth/setup"] = Kind.Public,
         ["POST /auth/signin"] = Kind.Public,
         ["POST /auth/signout"] = Kind.Public,
@@ -153,11 +161,15 @@ public sealed class AccessMatrixTests(AccessApp fixture, ITestOutputHelper outpu
     private async Task<(int Status, string? Title, string? Location)> SendAsync(string method, string pattern, Caller caller)
     {
         var f = fixture;
+        // A delete that is allowed deletes: those callers delete a project of Alice's made for the purpose, not P.
+        var project = method == "DELETE" && pattern == "/api/v1/projects/{id}" && caller is Caller.Owner or Caller.Admin or Caller.ApiKey
+            ? await f.CreateProjectAsync(f.AliceCookie, "to delete")
+            : f.ProjectP;
         var path = pattern
-            .Replace("{id}", f.ProjectP).Replace("{projectId}", f.ProjectP).Replace("{Id}", f.ProjectP)
+            .Replace("{id}", project).Replace("{projectId}", f.ProjectP).Replace("{Id}", f.ProjectP)
             .Replace("{stage}", "rewrite").Replace("{stageName}", "rewrite").Replace("{sequence:int}", "1")
             .Replace("{shareId}", "noshare").Replace("{keyId}", "nokey").Replace("{Token}", f.ShareToken)
-            .Replace("{culture}", "en").Replace("{**path:file}", "css/app.css").Replace("{documentName}", "v1");
+            .Replace("{culture}", "en").Replace("{**path:file}", "css/app.css").Replace("{documentName}", "v1").Replace("{what}", "film");
         string? cookie = null, bearer = null, query = null;
         switch (caller)
         {

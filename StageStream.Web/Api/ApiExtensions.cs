@@ -48,6 +48,9 @@ public static class ApiExtensions
             pages.UseExceptionHandler(new ExceptionHandlerOptions { ExceptionHandlingPath = "/error", CreateScopeForErrors = true });
             pages.UseStatusCodePagesWithReExecute("/not-found", createScopeForStatusCodePages: true);
         });
+        // After the error pages, so that a request they re-execute (/error, /not-found) is routed afresh; before the
+        // access gate, which reads the route's project id.
+        app.UseRouting();
         app.MapOpenApi();
     }
 
@@ -80,7 +83,5 @@ public static class ApiExtensions
                 }
             },
         });
-        // After the error pages, so that a request they re-execute (/error, /not-found) is routed afresh.
-        app.UseRouting();
     }
 }
