@@ -152,6 +152,12 @@ public sealed class EdgeTests(EdgeApp fixture, ITestOutputHelper output) : IClas
         using var local = new HttpClient { BaseAddress = fixture.App.BaseAddress };
         var detailed = await local.GetFromJsonAsync<JsonElement>("/health");
         Assert.True(detailed.TryGetProperty("checks", out _));
+        // What a reverse proxy on this machine passes on is not local.
+        using var proxied = new HttpRequestMessage(HttpMethod.Get, "/health");
+        proxied.Headers.Add("X-Forwarded-For", "203.0.113.7");
+        var passedOn = await (await local.SendAsync(proxied)).Content.ReadAsStringAsync();
+        Assert.DoesNotContain("checks", passedOn);
+        Assert.Contains("\"status\"", passedOn);
         var outside = OtherAddress();
         if (outside is null)
         {

@@ -29,9 +29,13 @@ public static class HealthResponseWriter
         return context.Response.WriteAsync(JsonSerializer.Serialize(body, HealthJsonContext.Default.HealthReportDto));
     }
 
-
+    /// <summary>
+    /// This machine (but not a request a reverse proxy on this machine passed on: it carries X-Forwarded-For or
+    /// Forwarded), or an admin.
+    /// </summary>
     private static bool MaySeeDetails(HttpContext context) =>
         context.Connection.RemoteIpAddress is { } address && System.Net.IPAddress.IsLoopback(address)
+            && !context.Request.Headers.ContainsKey("X-Forwarded-For") && !context.Request.Headers.ContainsKey("Forwarded")
         || context.User.IsInRole(StageStream.Core.Accounts.Roles.Admin) && context.User.FindFirst(Access.Via.ProjectClaim) is null;
 }
 
