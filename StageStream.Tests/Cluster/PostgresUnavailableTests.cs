@@ -22,7 +22,8 @@ public sealed class PostgresUnavailableTests(Xunit.Abstractions.ITestOutputHelpe
         var postgres = await PostgresServer.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("stagestream");
         Mark("postgres");
-        await using (var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString }))
+        // A child process, killed at the end: a graceful stop while PostgreSQL is gone has been seen to hang (noted on issue 12).
+        await using (var app = await AppProcess.StartAsync(_data.Path, new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString }))
         {
             Mark("app");
             var created = await app.Client.PostAsJsonAsync("/api/v1/projects", new { name = "Before", original_text = "A fox found a lantern." });

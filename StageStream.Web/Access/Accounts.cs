@@ -21,12 +21,15 @@ public sealed class Accounts(UserManager<AppUser> users, StageStreamDbContext db
     /// <exception cref="ConflictException">There is an account already.</exception>
     public async Task<AppUser> CreateOwnerAsync(string? userName, string? password, CancellationToken ct)
     {
+        // Serializable (on SQLite a write lock from the start): of two first visitors at once, only one becomes the owner.
+        await using var transaction = await db.Database.BeginTransactionAsync(System.Data.IsolationLevel.Serializable, ct);
         if (await AnyUserAsync(ct))
         {
             throw new ConflictException("Already set up", "The owner account exists already; sign in, or ask an admin to add you.");
         }
         var owner = await CreateAsync(userName, password, Roles.Admin);
         await db.Projects.Where(p => p.OwnerId == null).ExecuteUpdateAsync(p => p.SetProperty(x => x.OwnerId, owner.Id), ct);
+        await transaction.CommitAsync(ct);
         return owner;
     }
 
