@@ -38,6 +38,11 @@ for f in glob.glob(sys.argv[1] + "/*.trx"):
     if m:
         c = dict(re.findall(r'(\w+)="(\d+)"', m.group(0)))
         passed += int(c.get("passed", 0)); failed += int(c.get("failed", 0)); skipped += int(c.get("notExecuted", 0))
+    # Name each failed test and the start of its message last, where a CI log's tail shows it.
+    for r in re.finditer(r'<UnitTestResult [^>]*testName="([^"]*)"[^>]*outcome="Failed"[^>]*>(.*?)</UnitTestResult>', text, re.S):
+        msg = re.search(r'<Message>(.*?)</Message>', r.group(2), re.S)
+        first = (msg.group(1) if msg else "").strip().replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", '"').replace("&amp;", "&")
+        print(f"FAILED {r.group(1)}: {first[:600]}")
 print(f"{passed} passed, {failed} failed, {skipped} skipped")
 PY
 rm -rf "$results"
