@@ -95,7 +95,7 @@ public sealed class ChatStreamingTests
         server.ChatReplies.Enqueue(FakeVendorServer.Stall(TimeSpan.FromSeconds(20)));
         server.ChatReplies.Enqueue(FakeVendorServer.Sse("on", " time"));
         server.ImageReplies.Enqueue(FakeVendorServer.Stall(TimeSpan.FromSeconds(20)));
-        await using var host = ProviderHost.Start(server, new Dictionary<string, string?> { ["Providers:OpenAI:RequestTimeout"] = "00:00:00.500" });
+        await using var host = ProviderHost.Start(server, new Dictionary<string, string?> { ["Providers:OpenAI:RequestTimeout"] = "00:00:01.500" });
         var watch = System.Diagnostics.Stopwatch.StartNew();
 
         var text = string.Concat(await RewriteAsync(host));

@@ -4,6 +4,7 @@ using Microsoft.AspNetCore.Identity;
 using Microsoft.Extensions.Options;
 using StageStream.Core.Accounts;
 using StageStream.Core.Persistence;
+using StageStream.Web.Streaming;
 
 namespace StageStream.Web.Access;
 
@@ -76,6 +77,9 @@ public static class AccessExtensions
                 "Set Auth:Mode=accounts (the default) unless this network is trusted.", string.Join(", ", app.Urls)));
         }
         app.UseMiddleware<AccessGate>();
+        // ASP.NET Core's authorization ([Authorize], RequireAuthorization) after routing, for what is not an event stream
+        // (no stream endpoint carries such metadata).
+        app.UseExceptForEventStreams(authorized => authorized.UseAuthorization());
     }
 }
 

@@ -14,19 +14,19 @@ namespace StageStream.Web.Access;
 /// </summary>
 public sealed class AccessGate(RequestDelegate next, IOptions<AuthOptions> options, IServiceScopeFactory scopes, ILogger<AccessGate> logger)
 {
-    public async Task InvokeAsync(HttpContext context)
+    // Not async where it only passes the request on: a frame held here lasts as long as an event stream.
+    public Task InvokeAsync(HttpContext context)
     {
         if (CrossSite.Refuses(context.Request))
         {
-            await Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "Cross-site request refused",
+            return Problems.WriteAsync(context, StatusCodes.Status403Forbidden, "Cross-site request refused",
                 "A request that changes something must come from StageStream's own pages (or carry an API key); this one came from another site.");
-            return;
         }
-        if (!options.Value.Enabled)
-        {
-            await next(context);
-            return;
-        }
+        return options.Value.Enabled ? CheckAsync(context) : next(context);
+    }
+
+    private async Task CheckAsync(HttpContext context)
+    {
         var endpoint = context.GetEndpoint();
         var path = context.Request.Path;
         var mediaProject = Paths.MediaProject(path);

@@ -8,11 +8,7 @@ public static class Problems
     public static async Task WriteAsync(HttpContext context, int status, string title, string detail)
     {
         context.Response.StatusCode = status;
-        if (Paths.IsStream(context.Request.Path))
-        {
-            // A cross-origin client may read why its stream was refused.
-            context.RequestServices.GetRequiredService<Streaming.StreamCors>().Apply(context);
-        }
+        Streaming.StreamCors.ApplyToProblem(context);
         var problems = context.RequestServices.GetRequiredService<IProblemDetailsService>();
         var written = await problems.TryWriteAsync(new ProblemDetailsContext
         {

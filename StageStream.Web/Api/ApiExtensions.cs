@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.StaticFiles;
 using Microsoft.Extensions.FileProviders;
 using StageStream.Core.Persistence;
+using StageStream.Web.Streaming;
 
 namespace StageStream.Web.Api;
 
@@ -41,7 +42,8 @@ public static class ApiExtensions
         app.UseWhen(IsApiRequest, api =>
         {
             api.UseExceptionHandler();
-            api.UseStatusCodePages();
+            // An event stream always answers with a body, or a problem the exception handler writes.
+            api.UseExceptForEventStreams(bodiless => bodiless.UseStatusCodePages());
         });
         app.UseWhen(context => !IsApiRequest(context), pages =>
         {

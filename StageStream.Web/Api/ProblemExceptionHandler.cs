@@ -51,6 +51,7 @@ public sealed partial class ProblemExceptionHandler(
             logger.LogError(exception, "Unhandled exception for {Method} {Path}", context.Request.Method, context.Request.Path);
         }
         context.Response.StatusCode = status;
+        Streaming.StreamCors.ApplyToProblem(context);
         return await problems.TryWriteAsync(new ProblemDetailsContext
         {
             HttpContext = context,

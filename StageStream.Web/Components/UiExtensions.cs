@@ -1,6 +1,7 @@
 using Microsoft.AspNetCore.Localization;
 using MudBlazor.Services;
 using StageStream.Web.Components.Shared;
+using StageStream.Web.Streaming;
 
 namespace StageStream.Web.Components;
 
@@ -23,7 +24,7 @@ public static class UiExtensions
 
     public static void MapUi(this WebApplication app)
     {
-        app.UseRequestLocalization(options =>
+        app.UseExceptForEventStreams(localized => localized.UseRequestLocalization(options =>
         {
             var cultures = UiText.Cultures.ToArray();
             options.SetDefaultCulture(cultures[0]).AddSupportedCultures(cultures).AddSupportedUICultures(cultures);
@@ -32,8 +33,9 @@ public static class UiExtensions
             options.RequestCultureProviders.Add(new CustomRequestCultureProvider(context =>
                 Task.FromResult(UiText.FromAcceptLanguage(context.Request.Headers.AcceptLanguage.ToString()) is { } culture
                     ? new ProviderCultureResult(culture) : null)));
-        });
-        app.UseAntiforgery();
+        }));
+        // Only forms need it; an event stream is a GET without one.
+        app.UseExceptForEventStreams(forms => forms.UseAntiforgery());
         app.MapStaticAssets().AllowAnonymous();
         app.MapGet("/culture/{culture}", (string culture, string? returnUrl, HttpContext context) =>
         {

@@ -4,6 +4,7 @@ using System.Security.Claims;
 using System.Threading.RateLimiting;
 using Microsoft.AspNetCore.RateLimiting;
 using StageStream.Web.Access;
+using StageStream.Web.Streaming;
 
 namespace StageStream.Web.Edge;
 
@@ -74,12 +75,11 @@ public static class RateLimits
     /// <summary>Which limit a request counts against, by its endpoint's route; null for the unlimited.</summary>
     public static string? KindOf(HttpContext context)
     {
-        var request = context.Request;
-        if (HttpMethods.IsGet(request.Method) && Paths.IsStream(request.Path))
+        if (StreamingExtensions.IsEventStream(context))
         {
             return Streams;
         }
-        if (!HttpMethods.IsPost(request.Method) || context.GetEndpoint() is not RouteEndpoint endpoint)
+        if (!HttpMethods.IsPost(context.Request.Method) || context.GetEndpoint() is not RouteEndpoint endpoint)
         {
             return null;
         }

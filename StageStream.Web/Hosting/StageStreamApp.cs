@@ -39,7 +39,7 @@ public static class StageStreamApp
         configure?.Invoke(builder);
 
         var app = builder.Build();
-        app.UseSerilogRequestLogging();
+        app.UseExceptForEventStreams(requests => requests.UseSerilogRequestLogging());
         app.UseEdgeHeaders();
         app.UseApi();
         app.UseAccess();

@@ -3,7 +3,9 @@ using System.Globalization;
 using System.IO.Pipelines;
 using Microsoft.AspNetCore.Http.Features;
 using Microsoft.Extensions.Options;
+using Microsoft.EntityFrameworkCore;
 using StageStream.Core.Events;
+using StageStream.Core.Persistence;
 using StageStream.Core.Projects;
 
 namespace StageStream.Web.Streaming;
@@ -15,6 +17,7 @@ namespace StageStream.Web.Streaming;
 /// </summary>
 public sealed class EventStreamResponder(
     IEventSubscriptions subscriptions,
+    IServiceScopeFactory scopes,
     StreamCors cors,
     IOptions<StreamingOptions> options,
     IHostApplicationLifetime lifetime,
@@ -23,16 +26,6 @@ public sealed class EventStreamResponder(
     ILogger<EventStreamResponder> logger)
 {
     public const string IdleTimeoutReason = "idle_timeout";
-
-    /// <summary>
-    /// CORS headers for whatever this request answers, the stream or a problem: set when the
-    /// response starts, because the exception handler clears headers set before it runs.
-    /// </summary>
-    public void ApplyCors(HttpContext context) => context.Response.OnStarting(() =>
-    {
-        cors.Apply(context);
-        return Task.CompletedTask;
-    });
 
     /// <summary>
     /// An EventSource asks only for <c>text/event-stream</c>, and the problem details writer writes
@@ -47,8 +40,10 @@ public sealed class EventStreamResponder(
         }
     }
 
+    /// <summary>The stream of a project (404 problem if there is none): a stage's, or all its stages' with <paramref name="stage"/> null.</summary>
     public async Task RespondAsync(HttpContext context, string projectId, string? stage)
     {
+        await EnsureProjectExistsAsync(projectId, context.RequestAborted);
         var afterId = ResumeId(context.Request);
         var lean = IsLean(context.Request);
         // Ends the stream (without stream_end, so clients reconnect) when the server stops,
@@ -64,7 +59,7 @@ public sealed class EventStreamResponder(
             // The event log is out of reach for the moment (Redis down). A browser's EventSource gives up for
             // good on any status but 200, so answer a stream that only says "come back in a second": it then
             // reconnects by itself, with its Last-Event-ID, and loses nothing.
-            StartStream(context);
+            StartStream(context, cors);
             try
             {
                 await context.Response.Body.WriteAsync(RetryLater, stopping);
@@ -79,13 +74,15 @@ public sealed class EventStreamResponder(
         {
             // The client resumed after the end and nothing is new: 204 tells a browser to stop reconnecting.
             context.Response.StatusCode = StatusCodes.Status204NoContent;
+            cors.Apply(context);
             return;
         }
 
-        StartStream(context);
+        StartStream(context, cors);
 
         using var connection = new Connection(context, subscription, options.Value, clock, lean, stop);
         ticker.Add(connection);
+        var opened = clock.GetTimestamp();
         logger.LogDebug("Stream of project {ProjectId} stage {Stage} opened after id {AfterId}", projectId, stage ?? "*", afterId);
         try
         {
@@ -114,6 +111,21 @@ public sealed class EventStreamResponder(
         finally
         {
             ticker.Remove(connection);
+            // Request logging passes event streams by (StreamingExtensions.UseExceptForEventStreams); this is their line.
+            logger.LogInformation("Stream of project {ProjectId} stage {Stage} closed after {Seconds:0.0} s at id {LastId}",
+                projectId, stage ?? "*", clock.GetElapsedTime(opened).TotalSeconds, connection.LastWrittenId);
+        }
+    }
+
+    // A scope of its own, disposed before streaming: a DbContext taken from the request's scope would
+    // live (with EF's loggers and SQLite connection) for the whole stream, ~30 KiB per connection.
+    private async Task EnsureProjectExistsAsync(string projectId, CancellationToken cancellationToken)
+    {
+        await using var scope = scopes.CreateAsyncScope();
+        var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
+        if (!await db.Projects.AsNoTracking().AnyAsync(p => p.Id == projectId, cancellationToken))
+        {
+            throw NotFoundException.Project(projectId);
         }
     }
 
@@ -134,9 +146,13 @@ public sealed class EventStreamResponder(
         }
     }
 
-    /// <summary>The status and headers of every event stream.</summary>
-    private static void StartStream(HttpContext context)
+    /// <summary>
+    /// The status and headers of every event stream. CORS headers are set here, not before: the exception handler
+    /// clears the headers of a refused stream, and gives its problem CORS headers of its own (<see cref="StreamCors.ApplyToProblem"/>).
+    /// </summary>
+    private static void StartStream(HttpContext context, StreamCors cors)
     {
+        cors.Apply(context);
         var response = context.Response;
         response.StatusCode = StatusCodes.Status200OK;
         response.ContentType = "text/event-stream; charset=utf-8";
@@ -189,8 +205,10 @@ public sealed class EventStreamResponder(
     {
         private readonly CancellationToken stopping = stop.Token;
         private readonly PipeWriter _writer = context.Response.BodyWriter;
-        // A flush waiting on a client that does not read is given up the moment the hub cuts it off.
-        private readonly CancellationTokenSource _flushStop = CancellationTokenSource.CreateLinkedTokenSource(stop.Token, subscription.CutOff);
+        // A flush waiting on a client that does not read is given up the moment the hub cuts it off (a registration,
+        // not a linked token source: this lives as long as the stream, and at 10,000 streams each object counts).
+        private readonly CancellationTokenRegistration _cutOffFlush = subscription.CutOff.UnsafeRegister(
+            static writer => ((PipeWriter)writer!).CancelPendingFlush(), context.Response.BodyWriter);
         private readonly TimeSpan _heartbeat = options.Heartbeat;
         private readonly TimeSpan _idleTimeout = options.IdleTimeout(subscription.Stage);
         private readonly long _coalesceAfter = (long)(options.CoalesceAfterMilliseconds * System.Diagnostics.Stopwatch.Frequency / 1000);
@@ -206,6 +224,7 @@ public sealed class EventStreamResponder(
         // Not subscription.LastId: at an idle timeout a read may just have taken an event that was
         // never written, and stream_end must not let a resume skip it.
         private long _lastWrittenId = subscription.StartId;
+        public long LastWrittenId => _lastWrittenId;
         // Lean form: the run whose text this connection has sent; a token of any other run carries its full text.
         private string? _runWithText;
         private List<DeliveredEvent>? _merging;
@@ -403,15 +422,7 @@ public sealed class EventStreamResponder(
                 // Cut off while still reading: end the response; what is written reaches the client.
                 throw new StopException(Stop.CutOff);
             }
-            FlushResult result;
-            try
-            {
-                result = await _writer.FlushAsync(_flushStop.Token);
-            }
-            catch (OperationCanceledException) when (subscription.CutOff.IsCancellationRequested && !stopping.IsCancellationRequested)
-            {
-                throw new StopException(Stop.Stalled);
-            }
+            var result = await _writer.FlushAsync(stopping);
             if (result.IsCanceled)
             {
                 throw new StopException(subscription.CutOff.IsCancellationRequested ? Stop.Stalled : Stop.ClientGone);
@@ -469,7 +480,7 @@ public sealed class EventStreamResponder(
             }
         }
 
-        public void Dispose() => _flushStop.Dispose();
+        public void Dispose() => _cutOffFlush.Dispose();
     }
 
     private enum Stop

@@ -45,6 +45,15 @@ public sealed class StreamCors(IOptions<CorsOptions> options)
         });
     }
 
+    /// <summary>A problem answered to a stream request (refused or failed): a cross-origin client may read why.</summary>
+    public static void ApplyToProblem(HttpContext context)
+    {
+        if (StageStream.Web.Access.Paths.IsStream(context.Request.Path))
+        {
+            context.RequestServices.GetRequiredService<StreamCors>().Apply(context);
+        }
+    }
+
     public void Apply(HttpContext context)
     {
         var policy = options.Value.GetPolicy(PolicyName)!;

@@ -1,5 +1,3 @@
-using Microsoft.EntityFrameworkCore;
-using StageStream.Core.Persistence;
 using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
 
@@ -29,43 +27,27 @@ public static class StreamsApi
         group.MapMethods("/projects/{projectId}", [HttpMethods.Options], Preflight);
     }
 
-    private static async Task StageStreamAsync(
-        HttpContext context, string projectId, string stageName, IServiceScopeFactory scopes, EventStreamResponder responder)
+    // Not async: the responder's own frame is the only one an open stream holds.
+    private static Task StageStreamAsync(HttpContext context, string projectId, string stageName, EventStreamResponder responder)
     {
-        responder.ApplyCors(context);
         EventStreamResponder.AcceptProblems(context);
         if (!StageCatalog.IsValid(stageName))
         {
             throw NotFoundException.Stage(stageName);
         }
-        await EnsureProjectExistsAsync(scopes, projectId, context.RequestAborted);
-        await responder.RespondAsync(context, projectId, stageName);
+        return responder.RespondAsync(context, projectId, stageName);
     }
 
-    private static async Task AllStagesStreamAsync(HttpContext context, string projectId, IServiceScopeFactory scopes, EventStreamResponder responder)
+    private static Task AllStagesStreamAsync(HttpContext context, string projectId, EventStreamResponder responder)
     {
-        responder.ApplyCors(context);
         EventStreamResponder.AcceptProblems(context);
-        await EnsureProjectExistsAsync(scopes, projectId, context.RequestAborted);
-        await responder.RespondAsync(context, projectId, stage: null);
+        return responder.RespondAsync(context, projectId, stage: null);
     }
 
-    private static IResult Preflight(HttpContext context, EventStreamResponder responder)
+    private static IResult Preflight(HttpContext context, StreamCors cors)
     {
-        responder.ApplyCors(context);
+        cors.Apply(context);
         context.Response.Headers.AccessControlMaxAge = "86400";
         return TypedResults.NoContent();
-    }
-
-    // A scope of its own, disposed before streaming: a DbContext taken from the request's scope would
-    // live (with EF's loggers and SQLite connection) for the whole stream, ~30 KiB per connection.
-    private static async Task EnsureProjectExistsAsync(IServiceScopeFactory scopes, string projectId, CancellationToken cancellationToken)
-    {
-        await using var scope = scopes.CreateAsyncScope();
-        var db = scope.ServiceProvider.GetRequiredService<StageStreamDbContext>();
-        if (!await db.Projects.AsNoTracking().AnyAsync(p => p.Id == projectId, cancellationToken))
-        {
-            throw NotFoundException.Project(projectId);
-        }
     }
 }
