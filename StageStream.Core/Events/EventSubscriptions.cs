@@ -136,7 +136,8 @@ public sealed class EventSubscription : IAsyncDisposable, IDisposable
 {
     private readonly EventHub _hub;
     private readonly Subscriber _subscriber;
-    private readonly EventSubscriptions.ReplayPlan _replay;
+    // Dropped once replayed: a late joiner's plan can list thousands of tokens, and the stream may stay open for hours.
+    private EventSubscriptions.ReplayPlan? _replay;
 
     internal EventSubscription(EventHub hub, Subscriber subscriber, EventSubscriptions.ReplayPlan replay)
     {
@@ -183,16 +184,24 @@ public sealed class EventSubscription : IAsyncDisposable, IDisposable
     public async IAsyncEnumerable<DeliveredEvent> ReadAllAsync([EnumeratorCancellation] CancellationToken cancellationToken = default)
     {
         LastId = StartId;
-        foreach (var delivered in _replay.Messages())
+        var replay = _replay!.Messages().GetEnumerator();
+        _replay = null;
+        using (replay)
         {
-            cancellationToken.ThrowIfCancellationRequested();
-            LastId = delivered.Id;
-            yield return delivered;
-            if (Ended(delivered))
+            while (replay.MoveNext())
             {
-                yield break;
+                var delivered = replay.Current;
+                cancellationToken.ThrowIfCancellationRequested();
+                LastId = delivered.Id;
+                yield return delivered;
+                if (Ended(delivered))
+                {
+                    yield break;
+                }
             }
         }
+        // The iterator keeps its locals as fields: let go of the plan for the rest of the stream.
+        replay = null!;
         // The wait takes no token: with one, the channel allocates a waiter and a cancellation
         // registration on every wait (per subscriber per event); without, it reuses one waiter.
         // Cancellation completes the channel instead, which ends the wait.
