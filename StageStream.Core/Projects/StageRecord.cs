@@ -27,6 +27,12 @@ public sealed class StageRecord
     /// </summary>
     public string? JobId { get; set; }
 
+    /// <summary>
+    /// Who started the latest run: the user's name, or <c>user/key</c> for an API key; for a pipeline's later stages,
+    /// who started the pipeline. Null without accounts.
+    /// </summary>
+    public string? StartedBy { get; set; }
+
     /// <summary>Which provider made the output ("offline", "openai", ...).</summary>
     public string? Provider { get; set; }
 

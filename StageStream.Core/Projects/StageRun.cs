@@ -23,7 +23,7 @@ public sealed class StageRun
     /// <summary>The story's length in characters when the run ended: the size of the work of the text stages.</summary>
     public int TextLength { get; init; }
 
-    /// <summary>Who started it, once accounts exist; null for now.</summary>
+    /// <summary>Who started it (see <see cref="StageRecord.StartedBy"/>); null without accounts.</summary>
     public string? StartedBy { get; init; }
 
     public TimeSpan Duration => FinishedAt - StartedAt;
@@ -42,5 +42,6 @@ public sealed class StageRun
         Error = record.Error,
         ShotCount = project.Shots.Count,
         TextLength = project.OriginalText.Length,
+        StartedBy = record.StartedBy,
     };
 }

@@ -622,6 +622,10 @@ namespace StageStream.Migrations.Postgres.Migrations
                     b.Property<long?>("StartedAt")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("StartedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("Status")
                         .IsConcurrencyToken()
                         .IsRequired()

@@ -605,6 +605,10 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<long?>("StartedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("StartedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Status")
                         .IsConcurrencyToken()
                         .IsRequired()
