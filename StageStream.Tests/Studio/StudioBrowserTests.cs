@@ -152,14 +152,21 @@ public sealed class StudioBrowserTests(StudioApp studio, UiBrowser browser, ITes
         await page.Locator("input[data-testid=project-search]").FillAsync(unique[..10]);
         await Assertions.Expect(links).ToHaveTextAsync([unique]);
 
-        // Rename through the row's menu; the dialog takes the focus.
-        await page.GetByRole(AriaRole.Button, new() { Name = $"Actions for {unique}" }).ClickAsync();
-        await page.GetByRole(AriaRole.Menuitem, new() { Name = "Rename" }).ClickAsync();
+        // Rename through the row's menu; the dialog takes the focus, and gives it back to the row's menu when it closes.
+        static string Menu(string name) => $"button[aria-label=\"Actions for {name}\"]";
         var field = page.Locator("input[data-testid=rename-name]");
+        await page.Locator(Menu(unique)).ClickAsync();
+        await page.GetByRole(AriaRole.Menuitem, new() { Name = "Rename" }).ClickAsync();
+        await WaitForFocusAsync(page, "input[data-testid=rename-name]");
+        await page.Keyboard.PressAsync("Escape");
+        await WaitForFocusAsync(page, Menu(unique));
+        await page.Locator(Menu(unique)).ClickAsync();
+        await page.GetByRole(AriaRole.Menuitem, new() { Name = "Rename" }).ClickAsync();
         await WaitForFocusAsync(page, "input[data-testid=rename-name]");
         await field.FillAsync(unique + " renamed");
         await page.ClickAsync("[data-testid=rename-save]");
         await Assertions.Expect(links).ToHaveTextAsync([unique + " renamed"]);
+        await WaitForFocusAsync(page, Menu(unique + " renamed"));
         Assert.Equal(unique + " renamed", (await studio.GetAsync(id)).GetProperty("name").GetString());
 
         // Duplicate: a second row, the copy.
@@ -167,11 +174,17 @@ public sealed class StudioBrowserTests(StudioApp studio, UiBrowser browser, ITes
         await page.GetByRole(AriaRole.Menuitem, new() { Name = "Duplicate" }).ClickAsync();
         await Assertions.Expect(links).ToHaveTextAsync([$"{unique} renamed (copy)", unique + " renamed"]);
 
-        // Delete after confirming: the row and the media folder go.
-        await page.GetByRole(AriaRole.Button, new() { Name = $"Actions for {unique} renamed" }).Last.ClickAsync();
+        // Delete after confirming: the row and the media folder go. Cancelled, the focus is back on the row's menu;
+        // done, on the menu of the row that takes its place (here the one before it, the last row having gone).
+        await page.Locator(Menu(unique + " renamed")).ClickAsync();
+        await page.GetByRole(AriaRole.Menuitem, new() { Name = "Delete" }).ClickAsync();
+        await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Cancel" }).ClickAsync();
+        await WaitForFocusAsync(page, Menu(unique + " renamed"));
+        await page.Locator(Menu(unique + " renamed")).ClickAsync();
         await page.GetByRole(AriaRole.Menuitem, new() { Name = "Delete" }).ClickAsync();
         await page.GetByRole(AriaRole.Dialog).GetByRole(AriaRole.Button, new() { Name = "Delete" }).ClickAsync();
         await Assertions.Expect(links).ToHaveTextAsync([$"{unique} renamed (copy)"]);
+        await WaitForFocusAsync(page, Menu($"{unique} renamed (copy)"));
         Assert.False(Directory.Exists(media));
         Assert.Equal(HttpStatusCode.NotFound, (await studio.App.Client.GetAsync($"/api/v1/projects/{id}")).StatusCode);
 
