@@ -96,10 +96,13 @@ public sealed class PipelineService(
                 await AdvanceAsync(project, StageCatalog.IndexOf(record.Stage) + 1, record.StartedBy, cancellationToken);
                 break;
             case StageStatus.Failed:
+                // Said on the pages as "stage_failed" with the stage's own coded error, or without one its message.
+                var cause = CodedError.FromJson(record.ErrorCode);
+                var code = new CodedError("stage_failed", cause is null ? [record.Stage, record.Error ?? ""] : [record.Stage], cause);
                 await publisher.PublishAsync(PipelineEvent(project, EventTypes.PipelineError) with
                 {
                     Error = $"Stage '{record.Stage}' failed: {record.Error}",
-                    Metadata = Summary(project, failed: record.Stage),
+                    Metadata = code.AddTo(Summary(project, failed: record.Stage)),
                 }, cancellationToken);
                 break;
             case StageStatus.Cancelled:
@@ -134,6 +137,7 @@ public sealed class PipelineService(
                 .ExecuteUpdateAsync(set => set
                     .SetProperty(s => s.Status, StageStatus.Cancelled)
                     .SetProperty(s => s.Error, "Cancelled")
+                    .SetProperty(s => s.ErrorCode, (string?)null)
                     .SetProperty(s => s.FinishedAt, now), cancellationToken);
             if (cancelled == 0)
             {
@@ -211,6 +215,7 @@ public sealed class PipelineService(
         record.MoveTo(StageStatus.Queued);
         record.Progress = 0;
         record.Error = null;
+        record.ErrorCode = null;
         project.Status = ProjectStatus.Running;
         project.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);

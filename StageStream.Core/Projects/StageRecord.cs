@@ -10,6 +10,9 @@ public sealed class StageRecord
     public StageStatus Status { get; set; } = StageStatus.Pending;
     public int Progress { get; set; }
     public string? Error { get; set; }
+
+    /// <summary>The <see cref="Error"/>'s code and values (<see cref="CodedError"/> as JSON), for the pages to say in the reader's language.</summary>
+    public string? ErrorCode { get; set; }
     public int Attempts { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }

@@ -17,6 +17,9 @@ public sealed class StageRun
     public DateTimeOffset FinishedAt { get; init; }
     public string? Error { get; init; }
 
+    /// <summary>The error's code and values, as in <see cref="StageRecord.ErrorCode"/>.</summary>
+    public string? ErrorCode { get; init; }
+
     /// <summary>The shots the project had when the run ended: the size of the work, for per-shot estimates.</summary>
     public int ShotCount { get; init; }
 
@@ -40,6 +43,7 @@ public sealed class StageRun
         StartedAt = record.StartedAt ?? record.FinishedAt ?? DateTimeOffset.UnixEpoch,
         FinishedAt = record.FinishedAt ?? record.StartedAt ?? DateTimeOffset.UnixEpoch,
         Error = record.Error,
+        ErrorCode = record.ErrorCode,
         ShotCount = project.Shots.Count,
         TextLength = project.OriginalText.Length,
         StartedBy = record.StartedBy,

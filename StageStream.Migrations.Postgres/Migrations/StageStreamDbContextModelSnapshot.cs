@@ -589,6 +589,9 @@ namespace StageStream.Migrations.Postgres.Migrations
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("text");
+
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("bigint");
 
@@ -654,6 +657,9 @@ namespace StageStream.Migrations.Postgres.Migrations
                         .HasColumnType("integer");
 
                     b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ErrorCode")
                         .HasColumnType("text");
 
                     b.Property<long>("FinishedAt")

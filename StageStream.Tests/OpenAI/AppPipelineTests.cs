@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using StageStream.Core.Events;
+using StageStream.Core.Projects;
 using StageStream.Core.Providers;
 using StageStream.Tests.Infrastructure;
 using static StageStream.Tests.OpenAI.FakeVendorServer;
@@ -87,11 +88,19 @@ public sealed class AppPipelineTests
         await app.Client.PostAsync($"/api/v1/projects/{id}/stages/rewrite/run", null);
         var events = await ReadAllAsync(subscription);
 
-        var error = Assert.Single(events, e => e.Type == EventTypes.Error).Event.Error!;
+        var failure = Assert.Single(events, e => e.Type == EventTypes.Error).Event;
+        var error = failure.Error!;
         Assert.Contains("The API key for Providers:OpenAI was rejected (401)", error);
         Assert.DoesNotContain("sk-wrong-0000000000000000", error);
+        // Its stable code, for the pages to say it in the reader's language: in the event and in the API beside the detail.
+        var code = CodedError.FromMetadata(failure.Metadata)!;
+        Assert.Equal("provider_key_rejected", code.Code);
+        Assert.Equal([server.Root.Authority, "401"], code.Args);
         var project = await app.Client.GetFromJsonAsync<JsonObject>($"/api/v1/projects/{id}");
         Assert.Contains("rejected (401)", project!["stages"]![0]!["error"]!.ToString());
+        Assert.Equal("provider_key_rejected", project["stages"]![0]!["error_code"]!["code"]!.ToString());
+        var runs = await app.Client.GetFromJsonAsync<JsonArray>($"/api/v1/projects/{id}/runs");
+        Assert.Equal("provider_key_rejected", runs!.Single()!["error_code"]!["code"]!.ToString());
     }
 
     [Fact]

@@ -572,6 +572,9 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER");
 
@@ -635,6 +638,9 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ErrorCode")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("FinishedAt")

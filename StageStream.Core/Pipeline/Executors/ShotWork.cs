@@ -28,7 +28,7 @@ internal static class ShotWork
         var shots = context.Project.ShotsInOrder.Where(s => context.Force || needsWork(s)).ToList();
         var gate = new ShotGate();
         var failed = new List<int>();
-        string? firstError = null;
+        Exception? firstError = null;
         var started = 0;
         var options = new ParallelOptions
         {
@@ -61,7 +61,7 @@ internal static class ShotWork
                 await gate.RunAsync(async () =>
                 {
                     shot.Error = ex.Message;
-                    firstError ??= ex.Message;
+                    firstError ??= ex;
                     failed.Add(shot.Sequence);
                     await context.SaveAsync(cancellationToken);
                     return true;
