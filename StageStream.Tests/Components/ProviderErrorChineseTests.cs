@@ -64,6 +64,19 @@ public sealed class ProviderErrorChineseTests : ComponentTest
         Assert.DoesNotContain("kept refusing", history.Markup);
     }
 
+    [Fact]
+    public void AStageFailedBecauseAShotsFfmpegFailedIsSaidInChineseCauseByCause()
+    {
+        var ffmpeg = new StageStream.Core.Providers.ProviderException("ffmpeg failed with exit code 1: Invalid argument") { Code = "tool_failed", Args = ["ffmpeg", 1] };
+        var shots = CodedError.Of(new ShotsFailedException(StageNames.VideoGeneration, [2, 5], ffmpeg))!;
+        var stage = new CodedError("stage_failed", [StageNames.VideoGeneration], shots);
+
+        Assert.Equal("阶段“图生视频”失败：镜头 2, 5 失败：ffmpeg 运行失败（退出码 1）。 重新运行此阶段将只重试失败的镜头。", new UiText().Error(stage, "Stage 'video_generation' failed"));
+        // A cause without a code is said as it is, inside the Chinese sentence.
+        var plain = CodedError.Of(new ShotsFailedException(StageNames.ImageGeneration, [3], new InvalidOperationException("disk on fire")))!;
+        Assert.Equal("镜头 3 失败：disk on fire 重新运行此阶段将只重试失败的镜头。", new UiText().Error(plain, null));
+    }
+
     /// <summary>The rewrite, failing as the OpenAI-compatible provider fails after its retries of a 429.</summary>
     private sealed class RateLimitedRewrite : IStageExecutor
     {

@@ -139,9 +139,16 @@ public sealed class AppPipelineTests
             var vendorProgress = events.Where(e => e.Type == EventTypes.Progress && e.Event.Stage == "video_generation" && e.Event.Message!.Contains('%'))
                 .Select(e => (e.Event.Message, e.Event.Current, e.Event.Total)).ToList();
             Assert.Equal([("video 1/3 (shot 1): 30%", 0, 3), ("video 1/3 (shot 1): 60%", 0, 3), ("video 2/3 (shot 2): 20%", 1, 3)], vendorProgress);
-            var pipelineError = Assert.Single(events, e => e.Type == EventTypes.PipelineError).Event.Error!;
+            var pipelineFailure = Assert.Single(events, e => e.Type == EventTypes.PipelineError).Event;
+            var pipelineError = pipelineFailure.Error!;
             Assert.Contains("shot 2 failed", pipelineError);
             Assert.Contains("moderation", pipelineError);
+            // Coded all the way down, for the pages: the stage failed because shot 2 failed because the vendor's job failed.
+            var code = CodedError.FromMetadata(pipelineFailure.Metadata)!;
+            Assert.Equal(("stage_failed", "video_generation"), (code.Code, code.Args.Single()));
+            Assert.Equal(("shots_failed", "2"), (code.Cause!.Code, code.Cause.Args.Single()));
+            Assert.Equal(new[] { server.Root.Authority, "failed" }, code.Cause.Cause!.Args);
+            Assert.Equal("provider_video_failed", code.Cause.Cause.Code);
             lastId = events[^1].Id;
         }
 
@@ -158,6 +165,7 @@ public sealed class AppPipelineTests
         }
         Assert.NotNull(shots[0]!["clip_url"]);
         Assert.Null(shots[1]!["clip_url"]);
+        Assert.Equal("provider_video_failed", shots[1]!["error_code"]!["code"]!.ToString());
         Assert.Contains("moderation", shots[1]!["error"]!.ToString());
         Assert.Equal(3, server.Jobs.Count);
 

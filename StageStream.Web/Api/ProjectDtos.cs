@@ -33,7 +33,7 @@ public sealed record ShotDto(
     int Sequence, string Narration, string VisualPrompt, string ShotType, double Duration,
     string? ImageUrl, string? ImageProvider, string? CameraMove, string? CameraDescription, string? CameraProvider,
     string? ClipUrl, string? ClipProvider, string? Error,
-    bool DurationFixed = false, string? VoiceUrl = null, string? VoiceProvider = null, double? SpeechSeconds = null);
+    bool DurationFixed = false, string? VoiceUrl = null, string? VoiceProvider = null, double? SpeechSeconds = null, CodedError? ErrorCode = null);
 
 public sealed record ProjectDto(
     string Id, string Name, string OriginalText, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
@@ -77,5 +77,5 @@ public static class ProjectDtoMapping
         Urls.Media(s.ImagePath), s.ImageProvider,
         s.CameraMove?.ToWire(), s.CameraDescription, s.CameraProvider,
         Urls.Media(s.ClipPath), s.ClipProvider, s.Error,
-        s.DurationFixed, Urls.Media(s.VoicePath), s.VoiceProvider, s.SpeechSeconds);
+        s.DurationFixed, Urls.Media(s.VoicePath), s.VoiceProvider, s.SpeechSeconds, CodedError.FromJson(s.ErrorCode));
 }

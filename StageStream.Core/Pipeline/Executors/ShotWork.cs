@@ -50,6 +50,7 @@ internal static class ShotWork
                 {
                     var metadata = apply();
                     shot.Error = null;
+                    shot.ErrorCode = null;
                     await context.SaveAsync(cancellationToken);
                     await context.Report.ItemCompletedAsync(itemType, shot.Sequence, metadata, cancellationToken);
                     return true;
@@ -61,6 +62,7 @@ internal static class ShotWork
                 await gate.RunAsync(async () =>
                 {
                     shot.Error = ex.Message;
+                    shot.ErrorCode = CodedError.Of(ex)?.ToJson();
                     firstError ??= ex;
                     failed.Add(shot.Sequence);
                     await context.SaveAsync(cancellationToken);

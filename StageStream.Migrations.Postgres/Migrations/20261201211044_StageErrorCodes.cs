@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace StageStream.Core.Persistence.Migrations
+namespace StageStream.Migrations.Postgres.Migrations
 {
     /// <inheritdoc />
     public partial class StageErrorCodes : Migration
@@ -13,13 +13,19 @@ namespace StageStream.Core.Persistence.Migrations
             migrationBuilder.AddColumn<string>(
                 name: "ErrorCode",
                 table: "Stages",
-                type: "TEXT",
+                type: "text",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "ErrorCode",
                 table: "StageRuns",
-                type: "TEXT",
+                type: "text",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ErrorCode",
+                table: "Shots",
+                type: "text",
                 nullable: true);
         }
 
@@ -33,6 +39,10 @@ namespace StageStream.Core.Persistence.Migrations
             migrationBuilder.DropColumn(
                 name: "ErrorCode",
                 table: "StageRuns");
+
+            migrationBuilder.DropColumn(
+                name: "ErrorCode",
+                table: "Shots");
         }
     }
 }

@@ -2,7 +2,7 @@
 
 #nullable disable
 
-namespace StageStream.Migrations.Postgres.Migrations
+namespace StageStream.Core.Persistence.Migrations
 {
     /// <inheritdoc />
     public partial class StageErrorCodes : Migration
@@ -13,13 +13,19 @@ namespace StageStream.Migrations.Postgres.Migrations
             migrationBuilder.AddColumn<string>(
                 name: "ErrorCode",
                 table: "Stages",
-                type: "text",
+                type: "TEXT",
                 nullable: true);
 
             migrationBuilder.AddColumn<string>(
                 name: "ErrorCode",
                 table: "StageRuns",
-                type: "text",
+                type: "TEXT",
+                nullable: true);
+
+            migrationBuilder.AddColumn<string>(
+                name: "ErrorCode",
+                table: "Shots",
+                type: "TEXT",
                 nullable: true);
         }
 
@@ -33,6 +39,10 @@ namespace StageStream.Migrations.Postgres.Migrations
             migrationBuilder.DropColumn(
                 name: "ErrorCode",
                 table: "StageRuns");
+
+            migrationBuilder.DropColumn(
+                name: "ErrorCode",
+                table: "Shots");
         }
     }
 }
