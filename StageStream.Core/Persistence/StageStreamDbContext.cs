@@ -63,6 +63,7 @@ public sealed class StageStreamDbContext(DbContextOptions<StageStreamDbContext> 
         {
             stage.HasKey(s => s.Id);
             stage.Property(s => s.Stage).HasMaxLength(32);
+            stage.Property(s => s.StartedBy).HasMaxLength(200);
             // Status changes race (a cancel against the runner, two starts at once): the later save of a stale status fails.
             stage.Property(s => s.Status).HasConversion<string>().HasMaxLength(16).IsConcurrencyToken();
             stage.HasIndex(s => new { s.ProjectId, s.Stage }).IsUnique();

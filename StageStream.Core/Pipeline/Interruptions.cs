@@ -31,11 +31,13 @@ public sealed class Interruptions(
             logger.LogWarning("Stage {Stage} of project {ProjectId} was interrupted {Attempts} times; failing it", record.Stage, project.Id, record.Attempts);
             record.MoveTo(StageStatus.Failed);
             record.Error = $"The run was interrupted {record.Attempts} times (the server stopped while it ran) and has used its {options.Value.MaxAttempts} allowed attempts.";
+            var code = new CodedError("interrupted_too_often", [record.Attempts.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            record.ErrorCode = code.ToJson();
             record.FinishedAt = clock.GetUtcNow();
             pipeline.ApplyOutcome(project, record);
             await db.SaveChangesAsync(cancellationToken);
-            await old.StageUpdateAsync(StageStatus.Failed, record.Error, cancellationToken);
-            await old.ErrorAsync(record.Error, cancellationToken);
+            await old.StageUpdateAsync(StageStatus.Failed, record.Error, cancellationToken, code);
+            await old.ErrorAsync(record.Error, cancellationToken, code);
             await pipeline.AfterStageAsync(project, record, cancellationToken);
             return false;
         }
@@ -51,6 +53,7 @@ public sealed class Interruptions(
         record.RunId = Project.NewId();
         record.Progress = 0;
         record.Error = null;
+        record.ErrorCode = null;
         await db.SaveChangesAsync(cancellationToken);
         await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Queued, "Queued", cancellationToken);
         return true;

@@ -20,8 +20,11 @@ public sealed class PipelineService(
     TimeProvider clock,
     ILogger<PipelineService> logger)
 {
-    /// <summary>Queues one stage. 409 if anything of the project is running, if its input is missing, or if it is done and not forced.</summary>
-    public async Task<StageRecord> StartStageAsync(Project project, string stage, bool force, CancellationToken cancellationToken)
+    /// <summary>
+    /// Queues one stage. 409 if anything of the project is running, if its input is missing, or if it is done and not forced.
+    /// <paramref name="startedBy"/> names who asked, for the run history.
+    /// </summary>
+    public async Task<StageRecord> StartStageAsync(Project project, string stage, bool force, CancellationToken cancellationToken, string? startedBy = null)
     {
         if (!StageCatalog.IsValid(stage))
         {
@@ -40,12 +43,15 @@ public sealed class PipelineService(
                 $"Stage '{stage}' is already completed. Add ?force=true to run it again.") { Code = "stage_completed", Args = [stage] };
         }
         project.CancelRequested = false;
-        await QueueAsync(project, record, pipelineRunId: null, force, cancellationToken);
+        await QueueAsync(project, record, pipelineRunId: null, force, startedBy, cancellationToken);
         return record;
     }
 
-    /// <summary>Runs the five stages in order, skipping completed ones unless forced; stops at the first failure.</summary>
-    public async Task<string> StartPipelineAsync(Project project, bool force, CancellationToken cancellationToken)
+    /// <summary>
+    /// Runs the five stages in order, skipping completed ones unless forced; stops at the first failure. Each stage's
+    /// run is recorded as started by <paramref name="startedBy"/>.
+    /// </summary>
+    public async Task<string> StartPipelineAsync(Project project, bool force, CancellationToken cancellationToken, string? startedBy = null)
     {
         EnsureIdle(project);
         project.CancelRequested = false;
@@ -55,7 +61,7 @@ public sealed class PipelineService(
         project.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);
         await publisher.PublishAsync(PipelineEvent(project, EventTypes.StageUpdate) with { Status = StageStatus.Processing.ToWire(), Progress = 0, Message = "Pipeline started" }, cancellationToken);
-        await AdvanceAsync(project, 0, cancellationToken);
+        await AdvanceAsync(project, 0, startedBy, cancellationToken);
         return project.PipelineRunId;
     }
 
@@ -87,13 +93,16 @@ public sealed class PipelineService(
         switch (record.Status)
         {
             case StageStatus.Completed:
-                await AdvanceAsync(project, StageCatalog.IndexOf(record.Stage) + 1, cancellationToken);
+                await AdvanceAsync(project, StageCatalog.IndexOf(record.Stage) + 1, record.StartedBy, cancellationToken);
                 break;
             case StageStatus.Failed:
+                // Said on the pages as "stage_failed" with the stage's own coded error, or without one its message.
+                var cause = CodedError.FromJson(record.ErrorCode);
+                var code = new CodedError("stage_failed", cause is null ? [record.Stage, record.Error ?? ""] : [record.Stage], cause);
                 await publisher.PublishAsync(PipelineEvent(project, EventTypes.PipelineError) with
                 {
                     Error = $"Stage '{record.Stage}' failed: {record.Error}",
-                    Metadata = Summary(project, failed: record.Stage),
+                    Metadata = code.AddTo(Summary(project, failed: record.Stage)),
                 }, cancellationToken);
                 break;
             case StageStatus.Cancelled:
@@ -128,6 +137,7 @@ public sealed class PipelineService(
                 .ExecuteUpdateAsync(set => set
                     .SetProperty(s => s.Status, StageStatus.Cancelled)
                     .SetProperty(s => s.Error, "Cancelled")
+                    .SetProperty(s => s.ErrorCode, (string?)null)
                     .SetProperty(s => s.FinishedAt, now), cancellationToken);
             if (cancelled == 0)
             {
@@ -160,7 +170,7 @@ public sealed class PipelineService(
         }
     }
 
-    private async Task AdvanceAsync(Project project, int fromIndex, CancellationToken cancellationToken)
+    private async Task AdvanceAsync(Project project, int fromIndex, string? startedBy, CancellationToken cancellationToken)
     {
         if (await db.Projects.AsNoTracking().Where(p => p.Id == project.Id).Select(p => p.CancelRequested).SingleAsync(cancellationToken))
         {
@@ -182,7 +192,7 @@ public sealed class PipelineService(
                 await new StageReporter(publisher, project.Id, record).StageUpdateAsync(StageStatus.Skipped, "Already completed", cancellationToken);
                 continue;
             }
-            await QueueAsync(project, record, project.PipelineRunId, project.PipelineForce, cancellationToken);
+            await QueueAsync(project, record, project.PipelineRunId, project.PipelineForce, startedBy, cancellationToken);
             return;
         }
         project.Status = ProjectStatus.Completed;
@@ -195,8 +205,9 @@ public sealed class PipelineService(
         }, cancellationToken);
     }
 
-    private async Task QueueAsync(Project project, StageRecord record, string? pipelineRunId, bool force, CancellationToken cancellationToken)
+    private async Task QueueAsync(Project project, StageRecord record, string? pipelineRunId, bool force, string? startedBy, CancellationToken cancellationToken)
     {
+        record.StartedBy = startedBy is { Length: > 200 } ? startedBy[..200] : startedBy;
         record.RunId = Project.NewId();
         record.JobId = record.RunId;
         record.PipelineRunId = pipelineRunId;
@@ -204,6 +215,7 @@ public sealed class PipelineService(
         record.MoveTo(StageStatus.Queued);
         record.Progress = 0;
         record.Error = null;
+        record.ErrorCode = null;
         project.Status = ProjectStatus.Running;
         project.UpdatedAt = clock.GetUtcNow();
         await db.SaveChangesAsync(cancellationToken);

@@ -43,8 +43,14 @@ public interface IStageExecutor
 }
 
 /// <summary>Some shots failed; the others are kept, and a plain re-run retries only the failed ones.</summary>
-public sealed class ShotsFailedException(string stage, IReadOnlyList<int> failedShots, string firstError)
-    : Exception($"{stage}: shot{(failedShots.Count > 1 ? "s" : "")} {string.Join(", ", failedShots)} failed ({firstError}). Run the stage again to retry only the failed shots.")
+/// <remarks>Coded <c>shots_failed</c> with the shots, then the first shot's error: its own code (the cause) or, without one, its message.</remarks>
+public sealed class ShotsFailedException(string stage, IReadOnlyList<int> failedShots, Exception firstError)
+    : Exception($"{stage}: shot{(failedShots.Count > 1 ? "s" : "")} {string.Join(", ", failedShots)} failed ({firstError.Message}). Run the stage again to retry only the failed shots.",
+        firstError), ICodedError
 {
     public IReadOnlyList<int> FailedShots { get; } = failedShots;
+
+    public string? Code => "shots_failed";
+
+    public object[] Args { get; } = firstError is ICodedError { Code: not null } ? [string.Join(", ", failedShots)] : [string.Join(", ", failedShots), firstError.Message];
 }

@@ -19,13 +19,15 @@ public sealed class StageReporter(IEventPublisher publisher, string projectId, S
     public ValueTask<StageEvent> TokenAsync(string delta, CancellationToken cancellationToken = default) =>
         publisher.PublishAsync(NewEvent(EventTypes.Token) with { Content = delta }, cancellationToken);
 
-    public ValueTask<StageEvent> StageUpdateAsync(StageStatus status, string? message = null, CancellationToken cancellationToken = default) =>
+    /// <summary>A failure's <paramref name="code"/> goes in <c>metadata.error_code</c>, for pages to say it in their reader's language.</summary>
+    public ValueTask<StageEvent> StageUpdateAsync(StageStatus status, string? message = null, CancellationToken cancellationToken = default, CodedError? code = null) =>
         publisher.PublishAsync(NewEvent(EventTypes.StageUpdate) with
         {
             Status = status.ToWire(),
             Progress = record.Progress,
             Message = message,
             Attempt = AttemptOf(status),
+            Metadata = code?.AddTo(),
         }, cancellationToken);
 
     public ValueTask<StageEvent> ProgressAsync(int current, int total, string? message, CancellationToken cancellationToken = default) =>
@@ -61,11 +63,12 @@ public sealed class StageReporter(IEventPublisher publisher, string projectId, S
         return done;
     }
 
-    public ValueTask<StageEvent> ErrorAsync(string error, CancellationToken cancellationToken = default) =>
+    public ValueTask<StageEvent> ErrorAsync(string error, CancellationToken cancellationToken = default, CodedError? code = null) =>
         publisher.PublishAsync(NewEvent(EventTypes.Error) with
         {
             Error = error,
             RetryCount = Math.Max(0, record.Attempts - 1),
+            Metadata = code?.AddTo(),
         }, cancellationToken);
 
     /// <summary>The attempt a stage_update speaks of: a queued run is the next attempt, a skipped stage none.</summary>

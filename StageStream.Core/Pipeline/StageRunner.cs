@@ -127,10 +127,11 @@ public sealed class StageRunner(
                 return RunEnd.Ended;
             }
             logger.LogError(ex, "Stage {Stage} of project {ProjectId} failed after {Elapsed} ms", request.Stage, project.Id, watch.ElapsedMilliseconds);
-            (project, record) = await RecordEndAsync(project, record, StageStatus.Failed, ex.Message, claimed ? runId : null);
+            var code = CodedError.Of(ex);
+            (project, record) = await RecordEndAsync(project, record, StageStatus.Failed, ex.Message, claimed ? runId : null, code);
             var failed = new StageReporter(publisher, project.Id, record);
-            await failed.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None);
-            await failed.ErrorAsync(ex.Message, CancellationToken.None);
+            await failed.StageUpdateAsync(StageStatus.Failed, ex.Message, CancellationToken.None, code);
+            await failed.ErrorAsync(ex.Message, CancellationToken.None, code);
             await pipeline.AfterStageAsync(project, record, CancellationToken.None);
             return RunEnd.Ended;
         }
@@ -146,12 +147,13 @@ public sealed class StageRunner(
     /// they are dropped and the end is recorded on a fresh copy, so a run never stays processing.
     /// </summary>
     private async Task<(Project Project, StageRecord Record)> RecordEndAsync(
-        Project project, StageRecord record, StageStatus status, string? error, string? claimedRun = null)
+        Project project, StageRecord record, StageStatus status, string? error, string? claimedRun = null, CodedError? code = null)
     {
         void Apply(Project p, StageRecord r)
         {
             r.MoveTo(status);
             r.Error = error;
+            r.ErrorCode = code?.ToJson();
             r.FinishedAt = clock.GetUtcNow();
             pipeline.ApplyOutcome(p, r);
             // Only a run that really started (claimed) has a place in the history.
@@ -192,6 +194,7 @@ public sealed class StageRunner(
                 .SetProperty(s => s.Attempts, s => s.Attempts + 1)
                 .SetProperty(s => s.Progress, 0)
                 .SetProperty(s => s.Error, (string?)null)
+                .SetProperty(s => s.ErrorCode, (string?)null)
                 .SetProperty(s => s.StartedAt, now)
                 .SetProperty(s => s.FinishedAt, (DateTimeOffset?)null), cancellationToken);
         return claimed == 1;

@@ -3,7 +3,7 @@ using StageStream.Core.Pipeline;
 namespace StageStream.Core.Projects;
 
 /// <summary>A request the domain refuses; the web host maps each kind to its HTTP status and a problem+json body.</summary>
-public abstract class ProjectRequestException(string title, string detail, Exception? inner = null) : Exception(detail, inner)
+public abstract class ProjectRequestException(string title, string detail, Exception? inner = null) : Exception(detail, inner), ICodedError
 {
     public string Title { get; } = title;
 

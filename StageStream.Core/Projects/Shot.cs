@@ -35,6 +35,9 @@ public sealed class Shot
 
     /// <summary>Why the latest attempt at this shot's image, voice or clip failed, if it did.</summary>
     public string? Error { get; set; }
+
+    /// <summary>The <see cref="Error"/>'s code and values (<see cref="CodedError"/> as JSON), for the pages to say in the reader's language.</summary>
+    public string? ErrorCode { get; set; }
 }
 
 public static class CameraMoves

@@ -10,6 +10,9 @@ public sealed class StageRecord
     public StageStatus Status { get; set; } = StageStatus.Pending;
     public int Progress { get; set; }
     public string? Error { get; set; }
+
+    /// <summary>The <see cref="Error"/>'s code and values (<see cref="CodedError"/> as JSON), for the pages to say in the reader's language.</summary>
+    public string? ErrorCode { get; set; }
     public int Attempts { get; set; }
     public DateTimeOffset? StartedAt { get; set; }
     public DateTimeOffset? FinishedAt { get; set; }
@@ -26,6 +29,12 @@ public sealed class StageRecord
     /// a crash restarts under a new <see cref="RunId"/>; a new start of the stage gets a new job.
     /// </summary>
     public string? JobId { get; set; }
+
+    /// <summary>
+    /// Who started the latest run: the user's name, or <c>user/key</c> for an API key; for a pipeline's later stages,
+    /// who started the pipeline. Null without accounts.
+    /// </summary>
+    public string? StartedBy { get; set; }
 
     /// <summary>Which provider made the output ("offline", "openai", ...).</summary>
     public string? Provider { get; set; }

@@ -17,13 +17,16 @@ public sealed class StageRun
     public DateTimeOffset FinishedAt { get; init; }
     public string? Error { get; init; }
 
+    /// <summary>The error's code and values, as in <see cref="StageRecord.ErrorCode"/>.</summary>
+    public string? ErrorCode { get; init; }
+
     /// <summary>The shots the project had when the run ended: the size of the work, for per-shot estimates.</summary>
     public int ShotCount { get; init; }
 
     /// <summary>The story's length in characters when the run ended: the size of the work of the text stages.</summary>
     public int TextLength { get; init; }
 
-    /// <summary>Who started it, once accounts exist; null for now.</summary>
+    /// <summary>Who started it (see <see cref="StageRecord.StartedBy"/>); null without accounts.</summary>
     public string? StartedBy { get; init; }
 
     public TimeSpan Duration => FinishedAt - StartedAt;
@@ -40,7 +43,9 @@ public sealed class StageRun
         StartedAt = record.StartedAt ?? record.FinishedAt ?? DateTimeOffset.UnixEpoch,
         FinishedAt = record.FinishedAt ?? record.StartedAt ?? DateTimeOffset.UnixEpoch,
         Error = record.Error,
+        ErrorCode = record.ErrorCode,
         ShotCount = project.Shots.Count,
         TextLength = project.OriginalText.Length,
+        StartedBy = record.StartedBy,
     };
 }

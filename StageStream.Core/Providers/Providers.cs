@@ -91,8 +91,21 @@ public interface IFilmAssembler
     Task AssembleAsync(FilmRequest request, CancellationToken cancellationToken);
 }
 
-/// <summary>A dependency the stage needs is not there (ffmpeg, a key, a host); the message says what to install or configure.</summary>
-public sealed class MissingDependencyException(string message) : Exception(message);
+/// <summary>
+/// A dependency the stage needs is not there (ffmpeg, a key, a host); the message says what to install or configure.
+/// With a <see cref="Code"/>, the pages say it in the reader's language (see <see cref="ICodedError"/>).
+/// </summary>
+public sealed class MissingDependencyException(string message) : Exception(message), ICodedError
+{
+    public string? Code { get; init; }
 
-/// <summary>A provider failed in a way a user can act on; the message is shown as the stage error.</summary>
-public sealed class ProviderException(string message, Exception? inner = null) : Exception(message, inner);
+    public object[] Args { get; init; } = [];
+}
+
+/// <summary>A provider failed in a way a user can act on; the message is the stage error's technical detail.</summary>
+public sealed class ProviderException(string message, Exception? inner = null) : Exception(message, inner), ICodedError
+{
+    public string? Code { get; init; }
+
+    public object[] Args { get; init; } = [];
+}

@@ -534,6 +534,9 @@ namespace StageStream.Migrations.Postgres.Migrations
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("text");
+
                     b.Property<string>("ImagePath")
                         .HasColumnType("text");
 
@@ -589,6 +592,9 @@ namespace StageStream.Migrations.Postgres.Migrations
                     b.Property<string>("Error")
                         .HasColumnType("text");
 
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("text");
+
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("bigint");
 
@@ -622,6 +628,10 @@ namespace StageStream.Migrations.Postgres.Migrations
                     b.Property<long?>("StartedAt")
                         .HasColumnType("bigint");
 
+                    b.Property<string>("StartedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("character varying(200)");
+
                     b.Property<string>("Status")
                         .IsConcurrencyToken()
                         .IsRequired()
@@ -650,6 +660,9 @@ namespace StageStream.Migrations.Postgres.Migrations
                         .HasColumnType("integer");
 
                     b.Property<string>("Error")
+                        .HasColumnType("text");
+
+                    b.Property<string>("ErrorCode")
                         .HasColumnType("text");
 
                     b.Property<long>("FinishedAt")

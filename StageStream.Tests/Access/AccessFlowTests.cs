@@ -4,7 +4,7 @@ using System.Text.Json;
 
 namespace StageStream.Tests.Access;
 
-/// <summary>Cross-site refusals, lockout, expired tokens, revoked links and the audit trail, on the access matrix's app.</summary>
+/// <summary>Cross-site refusals, lockout, expired tokens, revoked links, the audit trail and who started each run, on the access matrix's app.</summary>
 public sealed class AccessFlowTests(AccessApp fixture) : IClassFixture<AccessApp>
 {
     [Theory]
@@ -104,6 +104,63 @@ public sealed class AccessFlowTests(AccessApp fixture) : IClassFixture<AccessApp
         }
         using var asBob = fixture.Request(HttpMethod.Get, "/api/v1/audit", fixture.BobCookie);
         Assert.Equal(HttpStatusCode.Forbidden, (await fixture.Http.SendAsync(asBob)).StatusCode);
+    }
+
+    [Fact]
+    public async Task TheRunHistorySaysWhoStartedEachRunAndAPipelinesLaterStagesAreItsStarters()
+    {
+        var project = await fixture.CreateProjectAsync(fixture.AliceCookie, "Runs");
+        await fixture.PostJsonAsync($"/api/v1/projects/{project}/pipeline/run", fixture.AliceCookie, null);
+        // The storyboard was started by the pipeline, when the rewrite completed: no request of Alice's started it.
+        await WaitForRunsAsync(project, runs => runs.Any(r => Stage(r) == "storyboard"));
+        await fixture.PostJsonAsync($"/api/v1/projects/{project}/cancel", fixture.AliceCookie, null);
+        await WaitIdleAsync(project);
+
+        // The same user through her API key "ci", and the admin on her project with his cookie.
+        using (var run = fixture.Request(HttpMethod.Post, $"/api/v1/projects/{project}/stages/rewrite/run?force=true", bearer: fixture.AliceKey))
+        {
+            Assert.Equal(HttpStatusCode.Accepted, (await fixture.Http.SendAsync(run)).StatusCode);
+        }
+        await WaitForRunsAsync(project, runs => runs.Count(r => Stage(r) == "rewrite") == 2);
+        await WaitIdleAsync(project);
+        await fixture.PostJsonAsync($"/api/v1/projects/{project}/stages/storyboard/run?force=true", fixture.AdminCookie, null);
+        var history = await WaitForRunsAsync(project, runs => runs.Count(r => Stage(r) == "storyboard") == 2);
+
+        // Newest first.
+        var byStage = history.Select(r => (Stage(r), r.GetProperty("started_by").GetString())).ToList();
+        Assert.Equal(("storyboard", AccessApp.AdminName), byStage[0]);
+        Assert.Equal(("rewrite", "alice/ci"), byStage[1]);
+        Assert.Equal(("storyboard", "alice"), byStage.Last(r => r.Item1 == "storyboard"));
+        Assert.Equal(("rewrite", "alice"), byStage.Last());
+        Assert.All(byStage.Skip(2), r => Assert.Equal("alice", r.Item2));
+    }
+
+    private static string? Stage(JsonElement run) => run.GetProperty("stage").GetString();
+
+    private async Task<List<JsonElement>> WaitForRunsAsync(string project, Func<List<JsonElement>, bool> done)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(60);
+        while (true)
+        {
+            var runs = (await fixture.GetJsonAsync($"/api/v1/projects/{project}/runs", fixture.AliceCookie)).EnumerateArray().ToList();
+            if (done(runs))
+            {
+                return runs;
+            }
+            Assert.True(DateTime.UtcNow < deadline, $"the run history did not get there: {string.Join(", ", runs)}");
+            await Task.Delay(100);
+        }
+    }
+
+    private async Task WaitIdleAsync(string project)
+    {
+        var deadline = DateTime.UtcNow.AddSeconds(30);
+        while ((await fixture.GetJsonAsync($"/api/v1/projects/{project}", fixture.AliceCookie)).GetProperty("stages").EnumerateArray()
+               .Any(s => s.GetProperty("status").GetString() is "queued" or "processing"))
+        {
+            Assert.True(DateTime.UtcNow < deadline, "the project's runs did not end");
+            await Task.Delay(100);
+        }
     }
 
     private static FormUrlEncodedContent Form(string user, string password) =>

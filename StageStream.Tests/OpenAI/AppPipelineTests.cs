@@ -4,6 +4,7 @@ using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json.Nodes;
 using StageStream.Core.Events;
+using StageStream.Core.Projects;
 using StageStream.Core.Providers;
 using StageStream.Tests.Infrastructure;
 using static StageStream.Tests.OpenAI.FakeVendorServer;
@@ -87,11 +88,19 @@ public sealed class AppPipelineTests
         await app.Client.PostAsync($"/api/v1/projects/{id}/stages/rewrite/run", null);
         var events = await ReadAllAsync(subscription);
 
-        var error = Assert.Single(events, e => e.Type == EventTypes.Error).Event.Error!;
+        var failure = Assert.Single(events, e => e.Type == EventTypes.Error).Event;
+        var error = failure.Error!;
         Assert.Contains("The API key for Providers:OpenAI was rejected (401)", error);
         Assert.DoesNotContain("sk-wrong-0000000000000000", error);
+        // Its stable code, for the pages to say it in the reader's language: in the event and in the API beside the detail.
+        var code = CodedError.FromMetadata(failure.Metadata)!;
+        Assert.Equal("provider_key_rejected", code.Code);
+        Assert.Equal([server.Root.Authority, "401"], code.Args);
         var project = await app.Client.GetFromJsonAsync<JsonObject>($"/api/v1/projects/{id}");
         Assert.Contains("rejected (401)", project!["stages"]![0]!["error"]!.ToString());
+        Assert.Equal("provider_key_rejected", project["stages"]![0]!["error_code"]!["code"]!.ToString());
+        var runs = await app.Client.GetFromJsonAsync<JsonArray>($"/api/v1/projects/{id}/runs");
+        Assert.Equal("provider_key_rejected", runs!.Single()!["error_code"]!["code"]!.ToString());
     }
 
     [Fact]
@@ -130,9 +139,16 @@ public sealed class AppPipelineTests
             var vendorProgress = events.Where(e => e.Type == EventTypes.Progress && e.Event.Stage == "video_generation" && e.Event.Message!.Contains('%'))
                 .Select(e => (e.Event.Message, e.Event.Current, e.Event.Total)).ToList();
             Assert.Equal([("video 1/3 (shot 1): 30%", 0, 3), ("video 1/3 (shot 1): 60%", 0, 3), ("video 2/3 (shot 2): 20%", 1, 3)], vendorProgress);
-            var pipelineError = Assert.Single(events, e => e.Type == EventTypes.PipelineError).Event.Error!;
+            var pipelineFailure = Assert.Single(events, e => e.Type == EventTypes.PipelineError).Event;
+            var pipelineError = pipelineFailure.Error!;
             Assert.Contains("shot 2 failed", pipelineError);
             Assert.Contains("moderation", pipelineError);
+            // Coded all the way down, for the pages: the stage failed because shot 2 failed because the vendor's job failed.
+            var code = CodedError.FromMetadata(pipelineFailure.Metadata)!;
+            Assert.Equal(("stage_failed", "video_generation"), (code.Code, code.Args.Single()));
+            Assert.Equal(("shots_failed", "2"), (code.Cause!.Code, code.Cause.Args.Single()));
+            Assert.Equal(new[] { server.Root.Authority, "failed" }, code.Cause.Cause!.Args);
+            Assert.Equal("provider_video_failed", code.Cause.Cause.Code);
             lastId = events[^1].Id;
         }
 
@@ -149,6 +165,7 @@ public sealed class AppPipelineTests
         }
         Assert.NotNull(shots[0]!["clip_url"]);
         Assert.Null(shots[1]!["clip_url"]);
+        Assert.Equal("provider_video_failed", shots[1]!["error_code"]!["code"]!.ToString());
         Assert.Contains("moderation", shots[1]!["error"]!.ToString());
         Assert.Equal(3, server.Jobs.Count);
 

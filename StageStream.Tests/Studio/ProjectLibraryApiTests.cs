@@ -116,6 +116,8 @@ public sealed class ProjectLibraryApiTests(StudioApp studio, ITestOutputHelper o
         Assert.All(first, r =>
         {
             Assert.Equal("completed", r.GetProperty("status").GetString());
+            // Without accounts (Auth:Mode=none) nobody is named.
+            Assert.Equal(JsonValueKind.Null, r.GetProperty("started_by").ValueKind);
             var duration = r.GetProperty("duration_seconds").GetDouble();
             Assert.InRange(duration, 0, 120);
             Assert.InRange((r.GetProperty("finished_at").GetDateTimeOffset() - r.GetProperty("started_at").GetDateTimeOffset()).TotalSeconds - duration, -0.002, 0.002);

@@ -80,7 +80,7 @@ public sealed class ApiKeyHandler(
             await db.SaveChangesAsync(Context.RequestAborted);
         }
         var principal = await principals.CreateAsync(user);
-        ((ClaimsIdentity)principal.Identity!).AddClaims([new Claim(Via.ClaimType, Via.ApiKey), new Claim(Via.KeyClaim, key.Id)]);
+        ((ClaimsIdentity)principal.Identity!).AddClaims([new Claim(Via.ClaimType, Via.ApiKey), new Claim(Via.KeyClaim, key.Id), new Claim(Via.KeyNameClaim, key.Name)]);
         return AuthenticateResult.Success(new AuthenticationTicket(new ClaimsPrincipal(new ClaimsIdentity(principal.Claims, Scheme.Name)), Scheme.Name));
     }
 }

@@ -10,6 +10,7 @@ public static class Via
     public const string ProjectClaim = "stagestream:project";
     public const string StageClaim = "stagestream:stage";
     public const string KeyClaim = "stagestream:key";
+    public const string KeyNameClaim = "stagestream:key_name";
 
     public const string Cookie = "cookie";
     public const string ApiKey = "api_key";
@@ -22,7 +23,8 @@ public static class Via
 /// Who is asking, as the access rules see it: a user (by cookie or API key), a stream token or a share link scoped to
 /// one project, or, with <c>Auth:Mode=none</c>, anyone (who sees everything).
 /// </summary>
-public sealed record Viewer(string? UserId, string? UserName, bool IsAdmin, string Via, string? ScopeProject = null, string? ScopeStage = null)
+public sealed record Viewer(
+    string? UserId, string? UserName, bool IsAdmin, string Via, string? ScopeProject = null, string? ScopeStage = null, string? KeyName = null)
 {
     /// <summary>Everyone, with no accounts (<c>Auth:Mode=none</c>).</summary>
     public static readonly Viewer Open = new(null, null, IsAdmin: true, Access.Via.Open);
@@ -38,6 +40,9 @@ public sealed record Viewer(string? UserId, string? UserName, bool IsAdmin, stri
 
     /// <summary>Changes it: its owner or an admin, never through a share link or a stream token.</summary>
     public bool CanChange(string projectId, string? ownerId) => ScopeProject is null && CanSee(projectId, ownerId);
+
+    /// <summary>Who the run history says started a run: the user's name, <c>user/key</c> through an API key; null without accounts.</summary>
+    public string? Actor => UserName is null ? null : KeyName is null ? UserName : $"{UserName}/{KeyName}";
 
     /// <summary>Whose projects the list shows: null = all.</summary>
     public string? ListFilter => IsAdmin ? null : UserId ?? "";
@@ -58,6 +63,7 @@ public sealed record Viewer(string? UserId, string? UserName, bool IsAdmin, stri
             user.IsInRole(Roles.Admin),
             user.FindFirstValue(Access.Via.ClaimType) ?? Access.Via.Cookie,
             user.FindFirstValue(Access.Via.ProjectClaim),
-            user.FindFirstValue(Access.Via.StageClaim));
+            user.FindFirstValue(Access.Via.StageClaim),
+            user.FindFirstValue(Access.Via.KeyNameClaim));
     }
 }

@@ -24,15 +24,16 @@ public sealed record EditShotRequest(string? Narration, string? VisualPrompt, do
 
 public sealed record ProjectSummaryDto(string Id, string Name, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt, string Url);
 
+/// <summary><c>error</c> is the English technical detail; <c>error_code</c> its stable code and values (see docs), when it has one.</summary>
 public sealed record StageDto(
     string Stage, string Status, int Progress, string? Error, int Attempts, DateTimeOffset? StartedAt, DateTimeOffset? FinishedAt,
-    string? Provider, string? RunId, string StreamUrl);
+    string? Provider, string? RunId, string StreamUrl, CodedError? ErrorCode = null);
 
 public sealed record ShotDto(
     int Sequence, string Narration, string VisualPrompt, string ShotType, double Duration,
     string? ImageUrl, string? ImageProvider, string? CameraMove, string? CameraDescription, string? CameraProvider,
     string? ClipUrl, string? ClipProvider, string? Error,
-    bool DurationFixed = false, string? VoiceUrl = null, string? VoiceProvider = null, double? SpeechSeconds = null);
+    bool DurationFixed = false, string? VoiceUrl = null, string? VoiceProvider = null, double? SpeechSeconds = null, CodedError? ErrorCode = null);
 
 public sealed record ProjectDto(
     string Id, string Name, string OriginalText, string Status, DateTimeOffset CreatedAt, DateTimeOffset UpdatedAt,
@@ -69,12 +70,12 @@ public static class ProjectDtoMapping
 
     public static StageDto ToDto(this StageRecord s) => new(
         s.Stage, s.Status.ToWire(), s.Progress, s.Error, s.Attempts, s.StartedAt, s.FinishedAt, s.Provider, s.RunId,
-        Urls.StageStream(s.ProjectId, s.Stage));
+        Urls.StageStream(s.ProjectId, s.Stage), CodedError.FromJson(s.ErrorCode));
 
     public static ShotDto ToDto(this Shot s) => new(
         s.Sequence, s.Narration, s.VisualPrompt, s.ShotType, s.DurationSeconds,
         Urls.Media(s.ImagePath), s.ImageProvider,
         s.CameraMove?.ToWire(), s.CameraDescription, s.CameraProvider,
         Urls.Media(s.ClipPath), s.ClipProvider, s.Error,
-        s.DurationFixed, Urls.Media(s.VoicePath), s.VoiceProvider, s.SpeechSeconds);
+        s.DurationFixed, Urls.Media(s.VoicePath), s.VoiceProvider, s.SpeechSeconds, CodedError.FromJson(s.ErrorCode));
 }

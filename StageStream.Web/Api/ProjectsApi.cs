@@ -73,23 +73,23 @@ public static class ProjectsApi
         TypedResults.Ok((await projects.EditShotAsync(id, sequence, request.Narration, request.VisualPrompt, ct, request.Duration)).ToDto());
 
     private static async Task<Accepted<RunAcceptedDto>> RunStageAsync(
-        string id, string stage, bool? force, ProjectService projects, PipelineService pipeline, CancellationToken ct)
+        string id, string stage, bool? force, ProjectService projects, PipelineService pipeline, HttpContext context, CancellationToken ct)
     {
         if (!StageCatalog.IsValid(stage))
         {
             throw NotFoundException.Stage(stage);
         }
         var project = await projects.GetAsync(id, ct);
-        var record = await pipeline.StartStageAsync(project, stage, force ?? false, ct);
+        var record = await pipeline.StartStageAsync(project, stage, force ?? false, ct, context.Viewer().Actor);
         var stream = Urls.StageStream(id, stage);
         return TypedResults.Accepted(stream, new RunAcceptedDto(id, stage, record.RunId!, record.Status.ToWire(), stream));
     }
 
     private static async Task<Accepted<RunAcceptedDto>> RunPipelineAsync(
-        string id, bool? force, ProjectService projects, PipelineService pipeline, CancellationToken ct)
+        string id, bool? force, ProjectService projects, PipelineService pipeline, HttpContext context, CancellationToken ct)
     {
         var project = await projects.GetAsync(id, ct);
-        var runId = await pipeline.StartPipelineAsync(project, force ?? false, ct);
+        var runId = await pipeline.StartPipelineAsync(project, force ?? false, ct, context.Viewer().Actor);
         var stream = Urls.AllStagesStream(id);
         return TypedResults.Accepted(stream, new RunAcceptedDto(id, StageNames.Pipeline, runId, project.Status.ToWire(), stream));
     }

@@ -519,6 +519,9 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("ImagePath")
                         .HasColumnType("TEXT");
 
@@ -572,6 +575,9 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<string>("Error")
                         .HasColumnType("TEXT");
 
+                    b.Property<string>("ErrorCode")
+                        .HasColumnType("TEXT");
+
                     b.Property<long?>("FinishedAt")
                         .HasColumnType("INTEGER");
 
@@ -605,6 +611,10 @@ namespace StageStream.Core.Persistence.Migrations
                     b.Property<long?>("StartedAt")
                         .HasColumnType("INTEGER");
 
+                    b.Property<string>("StartedBy")
+                        .HasMaxLength(200)
+                        .HasColumnType("TEXT");
+
                     b.Property<string>("Status")
                         .IsConcurrencyToken()
                         .IsRequired()
@@ -631,6 +641,9 @@ namespace StageStream.Core.Persistence.Migrations
                         .HasColumnType("INTEGER");
 
                     b.Property<string>("Error")
+                        .HasColumnType("TEXT");
+
+                    b.Property<string>("ErrorCode")
                         .HasColumnType("TEXT");
 
                     b.Property<long>("FinishedAt")

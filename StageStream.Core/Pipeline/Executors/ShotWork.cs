@@ -28,7 +28,7 @@ internal static class ShotWork
         var shots = context.Project.ShotsInOrder.Where(s => context.Force || needsWork(s)).ToList();
         var gate = new ShotGate();
         var failed = new List<int>();
-        string? firstError = null;
+        Exception? firstError = null;
         var started = 0;
         var options = new ParallelOptions
         {
@@ -50,6 +50,7 @@ internal static class ShotWork
                 {
                     var metadata = apply();
                     shot.Error = null;
+                    shot.ErrorCode = null;
                     await context.SaveAsync(cancellationToken);
                     await context.Report.ItemCompletedAsync(itemType, shot.Sequence, metadata, cancellationToken);
                     return true;
@@ -61,7 +62,8 @@ internal static class ShotWork
                 await gate.RunAsync(async () =>
                 {
                     shot.Error = ex.Message;
-                    firstError ??= ex.Message;
+                    shot.ErrorCode = CodedError.Of(ex)?.ToJson();
+                    firstError ??= ex;
                     failed.Add(shot.Sequence);
                     await context.SaveAsync(cancellationToken);
                     return true;

@@ -47,6 +47,7 @@ public sealed class StoryboardExecutor(ProviderRegistry providers) : IStageExecu
             later.MoveTo(StageStatus.Pending);
             later.Progress = 0;
             later.Error = null;
+            later.ErrorCode = null;
         }
 
         var sequence = 0;

@@ -66,7 +66,8 @@ public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> log
         var where = string.IsNullOrWhiteSpace(configured) ? "on PATH" : $"in Providers:Offline:FfmpegSearchPath ({configured})";
         throw new MissingDependencyException(tool == EspeakTool
             ? $"{tool} was not found {where}. The offline narration voice needs it. {EspeakInstallHint}"
-            : $"{tool} was not found {where}. The offline video stage needs ffmpeg (with ffprobe) to turn frames into clips and join them. {InstallHint}");
+            : $"{tool} was not found {where}. The offline video stage needs ffmpeg (with ffprobe) to turn frames into clips and join them. {InstallHint}")
+        { Code = "tool_missing", Args = [tool] };
     }
 
     /// <summary>Runs ffmpeg quietly, overwriting outputs; throws <see cref="ProviderException"/> with its stderr when it fails.</summary>
@@ -149,7 +150,8 @@ public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> log
         }
         catch (Win32Exception ex)
         {
-            throw new MissingDependencyException($"{tool} could not be started ({ex.Message}). {(tool == EspeakTool ? EspeakInstallHint : InstallHint)}");
+            throw new MissingDependencyException($"{tool} could not be started ({ex.Message}). {(tool == EspeakTool ? EspeakInstallHint : InstallHint)}")
+            { Code = "tool_missing", Args = [tool] };
         }
         // Both pipes are drained while the process runs, or a chatty process blocks on a full pipe.
         var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
@@ -168,7 +170,8 @@ public sealed class Ffmpeg(IOptions<OfflineOptions> options, ILogger<Ffmpeg> log
         if (process.ExitCode != 0)
         {
             var tail = errors.Length > ErrorTailChars ? "…" + errors[^ErrorTailChars..] : errors;
-            throw new ProviderException($"{tool} failed with exit code {process.ExitCode}: {(tail.Length > 0 ? tail : "no error output")}");
+            throw new ProviderException($"{tool} failed with exit code {process.ExitCode}: {(tail.Length > 0 ? tail : "no error output")}")
+            { Code = "tool_failed", Args = [tool, process.ExitCode] };
         }
         return (output, errors);
     }

@@ -41,15 +41,16 @@ public static partial class OpenAIErrors
             var reason = Find<SocketException>(error)?.Message ?? request.Message;
             return new MissingDependencyException(
                 $"Could not reach {context.Host} ({Scrub(reason, context.Options)}) after {context.Options.MaxRetries} retries. " +
-                $"Check Providers:OpenAI:BaseUrl ({context.BaseUri}) and that the service is running.");
+                $"Check Providers:OpenAI:BaseUrl ({context.BaseUri}) and that the service is running.") { Code = "provider_unreachable", Args = [context.Host] };
         }
         if (Find<TimeoutRejectedException>(error) is not null || error is OperationCanceledException)
         {
             return new ProviderException(
                 $"{context.Host} did not answer within {context.Options.RequestTimeout.TotalSeconds:0.#} s (tried {context.Options.MaxRetries + 1} times). " +
-                "Raise Providers:OpenAI:RequestTimeout if the model is slow.", error);
+                "Raise Providers:OpenAI:RequestTimeout if the model is slow.", error)
+            { Code = "provider_timeout", Args = [context.Host, context.Options.RequestTimeout.TotalSeconds.ToString("0.#", System.Globalization.CultureInfo.InvariantCulture)] };
         }
-        return new ProviderException($"The openai provider failed: {Scrub(error.Message, context.Options)}", error);
+        return new ProviderException($"The openai provider failed: {Scrub(error.Message, context.Options)}", error) { Code = "provider_failed", Args = [context.Host] };
     }
 
     /// <summary>An HTTP status the endpoint answered with, after the transient ones were retried.</summary>
@@ -61,16 +62,22 @@ public static partial class OpenAIErrors
         return status switch
         {
             401 or 403 => new MissingDependencyException(
-                $"The API key for Providers:OpenAI was rejected ({status}) by {host}. Check Providers:OpenAI:ApiKey.{quote}"),
+                $"The API key for Providers:OpenAI was rejected ({status}) by {host}. Check Providers:OpenAI:ApiKey.{quote}")
+            { Code = "provider_key_rejected", Args = [host, status] },
             404 => new MissingDependencyException(
                 $"{host} answered 404 for model '{context.Model}': the model does not exist there, or the base URL is wrong. " +
-                $"Check Stages:{context.Stage}:Model (or the provider's default model) and Providers:OpenAI:BaseUrl ({context.BaseUri}).{quote}"),
+                $"Check Stages:{context.Stage}:Model (or the provider's default model) and Providers:OpenAI:BaseUrl ({context.BaseUri}).{quote}")
+            { Code = "provider_model_not_found", Args = [host, context.Model, context.Stage] },
             400 or 422 when said is not null && MentionsUnknownModel(said) => new MissingDependencyException(
-                $"{host} does not know model '{context.Model}'. Check Stages:{context.Stage}:Model (or the provider's default model).{quote}"),
+                $"{host} does not know model '{context.Model}'. Check Stages:{context.Stage}:Model (or the provider's default model).{quote}")
+            { Code = "provider_model_unknown", Args = [host, context.Model, context.Stage] },
             429 => new ProviderException(
-                $"{host} kept refusing with 429 (rate limit or quota) after {context.Options.MaxRetries} retries.{quote}"),
-            >= 500 => new ProviderException($"{host} failed with {status} after {context.Options.MaxRetries} retries.{quote}"),
-            _ => new ProviderException($"{host} refused the request for model '{context.Model}' ({status}).{quote}"),
+                $"{host} kept refusing with 429 (rate limit or quota) after {context.Options.MaxRetries} retries.{quote}")
+            { Code = "provider_rate_limited", Args = [host, context.Options.MaxRetries] },
+            >= 500 => new ProviderException($"{host} failed with {status} after {context.Options.MaxRetries} retries.{quote}")
+            { Code = "provider_server_error", Args = [host, status, context.Options.MaxRetries] },
+            _ => new ProviderException($"{host} refused the request for model '{context.Model}' ({status}).{quote}")
+            { Code = "provider_refused", Args = [host, context.Model, status] },
         };
     }
 

@@ -69,7 +69,7 @@ public sealed class OpenAIVideoProvider(OpenAIEndpoint endpoint, TimeProvider cl
                 if (state.Failed)
                 {
                     throw new ProviderException($"Video job {id} at {context.Host} ended '{state.Status}'" +
-                        (state.Error is null ? "." : $": {OpenAIErrors.Scrub(state.Error, options)}"));
+                        (state.Error is null ? "." : $": {OpenAIErrors.Scrub(state.Error, options)}")) { Code = "provider_video_failed", Args = [context.Host, state.Status] };
                 }
                 await Task.Delay(delay, clock, token);
                 delay = TimeSpan.FromTicks(Math.Min(options.MaxPollInterval.Ticks, (long)(delay.Ticks * 1.5)));

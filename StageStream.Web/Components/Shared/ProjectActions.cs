@@ -113,7 +113,7 @@ public sealed class ProjectActions(IServiceScopeFactory scopes, IOptions<Storage
     }
 
     public Task RunStageAsync(string id, string stage, bool force, CancellationToken cancellationToken = default) =>
-        WithPipeline(id, "run", stage, (pipeline, project) => pipeline.StartStageAsync(project, stage, force, cancellationToken), cancellationToken);
+        WithPipeline(id, "run", stage, (pipeline, project, viewer) => pipeline.StartStageAsync(project, stage, force, cancellationToken, viewer.Actor), cancellationToken);
 
     /// <summary>A new share link to the project; the only time its token is shown.</summary>
     public async Task<NewShareLinkDto> ShareAsync(string id, CancellationToken cancellationToken = default)
@@ -167,18 +167,18 @@ public sealed class ProjectActions(IServiceScopeFactory scopes, IOptions<Storage
     }
 
     public Task RunPipelineAsync(string id, bool force, CancellationToken cancellationToken = default) =>
-        WithPipeline(id, "run", "pipeline", (pipeline, project) => pipeline.StartPipelineAsync(project, force, cancellationToken), cancellationToken);
+        WithPipeline(id, "run", "pipeline", (pipeline, project, viewer) => pipeline.StartPipelineAsync(project, force, cancellationToken, viewer.Actor), cancellationToken);
 
     public Task CancelAsync(string id, CancellationToken cancellationToken = default) =>
-        WithPipeline(id, "cancel", null, (pipeline, project) => pipeline.CancelAsync(project, cancellationToken), cancellationToken);
+        WithPipeline(id, "cancel", null, (pipeline, project, _) => pipeline.CancelAsync(project, cancellationToken), cancellationToken);
 
-    private async Task WithPipeline(string id, string action, string? detail, Func<PipelineService, Project, Task> work, CancellationToken cancellationToken)
+    private async Task WithPipeline(string id, string action, string? detail, Func<PipelineService, Project, Viewer, Task> work, CancellationToken cancellationToken)
     {
         var viewer = await EnsureAsync(id, change: true, cancellationToken);
         await InScope(async services =>
         {
             var project = await services.GetRequiredService<ProjectService>().GetAsync(id, cancellationToken);
-            await work(services.GetRequiredService<PipelineService>(), project);
+            await work(services.GetRequiredService<PipelineService>(), project, viewer);
             return true;
         });
         await AuditAsync(viewer, action, id, detail);

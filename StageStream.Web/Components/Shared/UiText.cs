@@ -48,10 +48,24 @@ public sealed class UiText
     /// A refusal or failure in the reader's language: Core's refusals carry a stable code (<c>Error.{code}</c>, formatted
     /// with their values); anything else shows its own message.
     /// </summary>
-    public string Error(Exception exception) =>
-        exception is StageStream.Core.Projects.ProjectRequestException { Code: { } code } refusal && Has("Error." + code)
-            ? Format("Error." + code, refusal.Args.Select(a => a is string stage && Has("Stage." + stage) ? this["Stage." + stage] : a).ToArray())
-            : exception.Message;
+    public string Error(Exception exception) => Error(StageStream.Core.Projects.CodedError.Of(exception), exception.Message);
+
+    /// <summary>
+    /// An error kept or sent with its code (<see cref="StageStream.Core.Projects.CodedError"/>): <c>Error.{code}</c> formatted with its
+    /// values (a stage's name in the reader's language) and then its cause; without a known code, the message.
+    /// </summary>
+    public string Error(StageStream.Core.Projects.CodedError? code, string? message) =>
+        code is not null && Has("Error." + code.Code) ? Say(code) : Message(message);
+
+    private string Say(StageStream.Core.Projects.CodedError code)
+    {
+        var args = code.Args.Select(a => (object)(Has("Stage." + a) ? this["Stage." + a] : a));
+        if (code.Cause is { } cause)
+        {
+            args = args.Append(Has("Error." + cause.Code) ? Say(cause) : string.Join(" ", cause.Args));
+        }
+        return Format("Error." + code.Code, args.ToArray());
+    }
 
     /// <summary>A stage's name ("Images"), or the wire name of an unknown one.</summary>
     public string Stage(string stage) => Or("Stage." + stage, stage);

@@ -173,7 +173,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
         view.Status = status == StageStatus.Skipped ? StageStatus.Completed : status ?? view.Status;
         view.Progress = status == StageStatus.Skipped ? 100 : message.Progress ?? view.Progress;
         view.RunId = message.RunId;
-        view.Message = T.Message(message.Message);
+        view.Message = T.Error(CodedError.FromMetadata(message.Metadata), message.Message);
         if (status == StageStatus.Queued)
         {
             view.Error = null;
@@ -228,11 +228,11 @@ public sealed partial class ProjectPage : StageStreamComponentBase
     {
         if (message is null || message.Stage == StageNames.Pipeline)
         {
-            _pipelineError = T.Message(error);
+            _pipelineError = T.Error(CodedError.FromMetadata(message?.Metadata), error);
         }
         else if (_stages.TryGetValue(message.Stage, out var view))
         {
-            view.Error = T.Message(error);
+            view.Error = T.Error(CodedError.FromMetadata(message.Metadata), error);
         }
         ReloadSoon();
     }
@@ -377,7 +377,7 @@ public sealed partial class ProjectPage : StageStreamComponentBase
                 {
                     view.Status = StageStatuses.Parse(stage.Status) ?? StageStatus.Pending;
                     view.Progress = view.Status == StageStatus.Completed ? 100 : stage.Progress;
-                    view.Error = stage.Error is null ? null : T.Message(stage.Error);
+                    view.Error = stage.Error is null ? null : T.Error(stage.ErrorCode, stage.Error);
                     view.RunId = stage.RunId;
                 }
             }
