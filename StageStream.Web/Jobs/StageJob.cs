@@ -48,7 +48,7 @@ public sealed class StageJob(StageRunner runner, StageJobsInFlight inFlight, IHo
                     // The database is unreachable (Quartz has retried): this firing stays recorded as running, and the job
                     // requests recovery, so it fires again once this instance is gone from the cluster or starts again.
                     logger.LogWarning("Stage job {Job} could not store the trigger that resumes it ({Error}); it runs again when " +
-                        "another instance recovers this one's jobs, or at the next start", context.JobDetail.Key, e.Message);
+                        "another instance recovers this one's jobs, or at the next start", context.JobDetail.Key, (e.InnerException ?? e).Message);
                     break;
                 }
                 logger.LogInformation("Stage job {Job} will resume at the next start (in a cluster, on another instance now)", context.JobDetail.Key);
