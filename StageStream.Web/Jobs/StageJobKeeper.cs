@@ -63,9 +63,9 @@ public sealed class StageJobKeeper(
     /// that resumes them at the next start while the scheduler still accepts it (Quartz refuses once it shuts down);
     /// then Quartz shuts down here, waiting for its jobs, so that the whole stop ends by the host's deadline
     /// (<see cref="HostOptions.ShutdownTimeout"/>, <c>shutdownTimeoutSeconds</c>). With the database unreachable,
-    /// Quartz's scheduler loop can wait for it without end (releasing a trigger it had reserved only stops retrying
-    /// once the job store is shut down, which Quartz does after that loop ended), and its hosted service, which stops
-    /// after this one and then finds the shutdown already begun, would wait with it.
+    /// Quartz's own shutdown can wait without end: its scheduler loop retries releasing a trigger it had reserved until
+    /// the job store shuts down, which Quartz does only after that loop ended. It is waited for here up to the deadline
+    /// only; Quartz's hosted service, which stops after this one, finds the shutdown begun and returns at once.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
