@@ -19,6 +19,7 @@ public sealed class PostgresServer : IAsyncDisposable
 
     private readonly string _folder;
     private readonly Process _process;
+    private int _disposed;
 
     private PostgresServer(string folder, Process process, int port)
     {
@@ -114,8 +115,13 @@ public sealed class PostgresServer : IAsyncDisposable
         }
     }
 
+    /// <summary>Stops the server (a test may do so in its middle) and removes its folder; once.</summary>
     public async ValueTask DisposeAsync()
     {
+        if (Interlocked.Exchange(ref _disposed, 1) == 1)
+        {
+            return;
+        }
         if (!_process.HasExited)
         {
             // SIGQUIT: PostgreSQL's immediate shutdown, which also ends its backends.

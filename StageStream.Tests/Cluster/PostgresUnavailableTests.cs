@@ -22,7 +22,7 @@ public sealed class PostgresUnavailableTests(Xunit.Abstractions.ITestOutputHelpe
         var postgres = await PostgresServer.StartAsync();
         var connectionString = await postgres.CreateDatabaseAsync("stagestream");
         Mark("postgres");
-        // A child process, killed at the end: a graceful stop while PostgreSQL is gone has been seen to hang (noted on issue 12).
+        // A child process, killed at the end: a graceful stop with PostgreSQL gone is GracefulStopTests' to check.
         await using (var app = await AppProcess.StartAsync(_data.Path, new Dictionary<string, string?> { ["ConnectionStrings:Postgres"] = connectionString }))
         {
             Mark("app");

@@ -64,11 +64,21 @@ public sealed class AppProcess : IAsyncDisposable
         var process = Process.Start(start) ?? throw new InvalidOperationException("dotnet did not start.");
         var log = new StreamWriter(logPath, append: true) { AutoFlush = true };
         var gate = new Lock();
+        var open = 2;
         void Write(string? line)
         {
-            if (line is not null)
+            lock (gate)
             {
-                lock (gate)
+                // The log is closed once both streams ended (a null line), not when the process exits: the last lines,
+                // those of a graceful stop, may still be on their way then.
+                if (line is null)
+                {
+                    if (--open == 0)
+                    {
+                        log.Dispose();
+                    }
+                }
+                else if (open > 0)
                 {
                     log.WriteLine(line);
                 }
@@ -76,7 +86,6 @@ public sealed class AppProcess : IAsyncDisposable
         }
         process.OutputDataReceived += (_, e) => Write(e.Data);
         process.ErrorDataReceived += (_, e) => Write(e.Data);
-        process.Exited += (_, _) => { lock (gate) { log.Dispose(); } };
         process.EnableRaisingEvents = true;
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -92,6 +101,31 @@ public sealed class AppProcess : IAsyncDisposable
         _process.Kill(entireProcessTree: true);
         await _process.WaitForExitAsync();
     }
+
+    /// <summary>
+    /// SIGTERM, as <c>systemctl stop</c> or <c>docker stop</c> send it: a graceful stop. Returns how long the process
+    /// took to exit; after <paramref name="timeout"/> it is killed and a <see cref="TimeoutException"/> thrown.
+    /// </summary>
+    public async Task<TimeSpan> TerminateAsync(TimeSpan timeout)
+    {
+        var clock = Stopwatch.StartNew();
+        using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString()]))
+        {
+            await kill.WaitForExitAsync();
+        }
+        try
+        {
+            await _process.WaitForExitAsync().WaitAsync(timeout);
+        }
+        catch (TimeoutException)
+        {
+            await KillAsync();
+            throw new TimeoutException($"The app was still running {timeout.TotalSeconds} s after SIGTERM:\n{Log()}");
+        }
+        return clock.Elapsed;
+    }
+
+    public int ExitCode => _process.ExitCode;
 
     public string Log()
     {

@@ -55,6 +55,9 @@ public static class PipelineHostingExtensions
                 // Clustered on PostgreSQL: each process's instance id is generated at start (host name and time).
                 database.Configure(store, TimeSpan.FromSeconds(pipeline.ClusterCheckinSeconds), TimeSpan.FromSeconds(pipeline.ClusterCheckinMisfireSeconds));
                 store.UseSystemTextJsonSerializer();
+                // Its cluster and misfire threads must not keep the process alive once the host has stopped: a stop that
+                // ends at its deadline with the database unreachable leaves them retrying (see StageJobKeeper.StopAsync).
+                store.ConfigureStore(options => options.UseBackgroundThreads = true);
                 // Quartz's own tables, created (or brought up to date) when the scheduler starts; on PostgreSQL safely
                 // when several instances start at once.
                 store.ProvisionSchema();

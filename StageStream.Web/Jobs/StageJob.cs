@@ -39,7 +39,18 @@ public sealed class StageJob(StageRunner runner, StageJobsInFlight inFlight, IHo
                 break;
             case RunEnd.Interrupted:
                 // The scheduler is still open while it waits for running jobs: the trigger is stored and fires at the next start.
-                await context.Scheduler.ScheduleJob(StageJobs.ResumeTrigger(context.JobDetail.Key), new ScheduleJobOptions(), CancellationToken.None);
+                try
+                {
+                    await context.Scheduler.ScheduleJob(StageJobs.ResumeTrigger(context.JobDetail.Key), new ScheduleJobOptions(), CancellationToken.None);
+                }
+                catch (JobPersistenceException e)
+                {
+                    // The database is unreachable (Quartz has retried): this firing stays recorded as running, and the job
+                    // requests recovery, so it fires again once this instance is gone from the cluster or starts again.
+                    logger.LogWarning("Stage job {Job} could not store the trigger that resumes it ({Error}); it runs again when " +
+                        "another instance recovers this one's jobs, or at the next start", context.JobDetail.Key, (e.InnerException ?? e).Message);
+                    break;
+                }
                 logger.LogInformation("Stage job {Job} will resume at the next start (in a cluster, on another instance now)", context.JobDetail.Key);
                 break;
             case RunEnd.RunningElsewhere:

@@ -1,8 +1,10 @@
 using Microsoft.EntityFrameworkCore;
+using Microsoft.Extensions.Options;
 using Quartz;
 using StageStream.Core.Persistence;
 using StageStream.Core.Pipeline;
 using StageStream.Core.Projects;
+using StageStream.Web.Database;
 
 namespace StageStream.Web.Jobs;
 
@@ -18,7 +20,7 @@ namespace StageStream.Web.Jobs;
 /// </param>
 public sealed class StageJobKeeper(
     IServiceScopeFactory scopes, ISchedulerFactory schedulers, StageJobsInFlight inFlight, IHostApplicationLifetime lifetime,
-    ILogger<StageJobKeeper> logger, bool ownsEveryStage)
+    DatabaseChoice database, IOptions<HostOptions> hostOptions, ILogger<StageJobKeeper> logger, bool ownsEveryStage)
     : IHostedService
 {
     private IScheduler? _scheduler;
@@ -58,7 +60,12 @@ public sealed class StageJobKeeper(
 
     /// <summary>
     /// A graceful stop: the scheduler is on standby, and the running jobs, whose runs stop at once, store the trigger
-    /// that resumes them at the next start while the scheduler still accepts it (Quartz refuses once it shuts down).
+    /// that resumes them at the next start while the scheduler still accepts it (Quartz refuses once it shuts down);
+    /// then Quartz shuts down here, waiting for its jobs, so that the whole stop ends by the host's deadline
+    /// (<see cref="HostOptions.ShutdownTimeout"/>, <c>shutdownTimeoutSeconds</c>). With the database unreachable,
+    /// Quartz's own shutdown can wait without end: its scheduler loop retries releasing a trigger it had reserved until
+    /// the job store shuts down, which Quartz does only after that loop ended. It is waited for here up to the deadline
+    /// only; Quartz's hosted service, which stops after this one, finds the shutdown begun and returns at once.
     /// </summary>
     public async Task StopAsync(CancellationToken cancellationToken)
     {
@@ -66,11 +73,27 @@ public sealed class StageJobKeeper(
         {
             return;
         }
+        try
+        {
+            await StopSchedulerAsync(scheduler, cancellationToken).WaitAsync(cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            logger.LogWarning("The scheduler did not stop within the shutdown timeout ({Timeout} s; is {Database} unreachable?): " +
+                "{Count} stage runs were still stopping, and Quartz had not recorded how all its jobs ended. What could not be " +
+                "recorded stays as stored: the jobs request recovery, so their runs are taken up again at the next start, or by " +
+                "another instance of a cluster", hostOptions.Value.ShutdownTimeout.TotalSeconds, database.Description, inFlight.Count);
+        }
+    }
+
+    private async Task StopSchedulerAsync(IScheduler scheduler, CancellationToken cancellationToken)
+    {
         await scheduler.Standby(cancellationToken);
         while (inFlight.Count > 0)
         {
             await Task.Delay(50, cancellationToken);
         }
+        await scheduler.Shutdown(waitForJobsToComplete: true, cancellationToken);
     }
 }
 

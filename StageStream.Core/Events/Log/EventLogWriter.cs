@@ -37,6 +37,9 @@ internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
     private TaskCompletionSource? _drained;
     // Used only by the one running drain.
     private Session? _session;
+    // Events that failed to be stored since the last commit that succeeded, and when the first of them failed.
+    private long _unstored;
+    private DateTimeOffset? _unstoredSince;
 
     /// <param name="committed">Called by the drain after each commit, with the batch in queue order; must not throw.</param>
     public EventLogWriter(IServiceScopeFactory scopes, ILogger logger, Action<List<PendingAppend>> committed)
@@ -117,6 +120,8 @@ internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
             // Nothing of the batch is stored, so nothing of it is delivered: each publisher gets the
             // failure (e.g. a full disk), and the next batch starts on a fresh connection.
             _logger.LogError(exception, "Could not store {Count} events in the event log", batch.Count);
+            _unstored += batch.Count;
+            _unstoredSince ??= DateTimeOffset.UtcNow;
             await DisposeSessionAsync();
             foreach (var append in batch)
             {
@@ -126,6 +131,7 @@ internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
         }
         Commits++;
         CommittedEvents += batch.Count;
+        (_unstored, _unstoredSince) = (0, null);
         try
         {
             _committed(batch);
@@ -158,7 +164,10 @@ internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
         }
     }
 
-    /// <summary>Stops taking appends, waits until every queued one is stored (or has failed) and closes the connection.</summary>
+    /// <summary>
+    /// Stops taking appends, waits until every queued one is stored (or has failed) and closes the connection. If the
+    /// database has refused the last appends, says how many events were lost (each failure was logged as it happened).
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
         Task drained;
@@ -169,6 +178,12 @@ internal sealed class EventLogWriter : IAsyncDisposable, IDisposable
         }
         await drained;
         await DisposeSessionAsync();
+        if (_unstored > 0)
+        {
+            _logger.LogWarning("{Count} events could not be written to the event log since {Since:HH:mm:ss} UTC: the database was unreachable " +
+                "until the stop. They were never delivered to any client and are lost", _unstored, _unstoredSince);
+            (_unstored, _unstoredSince) = (0, null);
+        }
     }
 
     public void Dispose() => DisposeAsync().AsTask().GetAwaiter().GetResult();
