@@ -103,7 +103,16 @@ public sealed class DurableLogTests : IDisposable
                 }
             }
         });
-        await Task.WhenAll(Enumerable.Range(0, publishers).Select(p => Task.Run(async () =>
+        // Another writer holds the database for a moment, so the publishers' appends are sure to queue up meanwhile
+        // (on a quick disk each could otherwise be committed before the next arrives).
+        await using var blocker = new SqliteConnection($"Data Source={log.DatabasePath}");
+        await blocker.OpenAsync();
+        await using (var begin = blocker.CreateCommand())
+        {
+            begin.CommandText = "BEGIN IMMEDIATE";
+            await begin.ExecuteNonQueryAsync();
+        }
+        var publishing = Task.WhenAll(Enumerable.Range(0, publishers).Select(p => Task.Run(async () =>
         {
             var script = new EventScript(log.Publisher, "p");
             for (var i = 0; i < perPublisher; i++)
@@ -111,6 +120,13 @@ public sealed class DurableLogTests : IDisposable
                 await script.TokenAsync("rewrite", $"run-{p}", "x");
             }
         })));
+        await Task.Delay(300);
+        await using (var commit = blocker.CreateCommand())
+        {
+            commit.CommandText = "COMMIT";
+            await commit.ExecuteNonQueryAsync();
+        }
+        await publishing.WaitAsync(Timeout);
         await watching.WaitAsync(Timeout);
 
         Assert.Empty(notStored);
