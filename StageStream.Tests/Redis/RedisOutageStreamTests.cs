@@ -27,9 +27,13 @@ public sealed class RedisOutageStreamTests
             first = await client.ReadToStreamEndAsync(Timeout);
         }
         var lastDone = first.Last(f => f.Type == EventTypes.Done);
+        // The server has let go of that stream, so the project is no longer followed from memory: the next read must go to Redis.
+        var transport = app.Service<RedisEventTransport>();
+        var hub = app.Service<EventHub>();
+        await WaitUntilAsync(() => Task.FromResult(!hub.HasSubscribers(projectId) && transport.WatchedProjectCount == 0), Timeout,
+            "the first stream is released");
 
         await bed.Redis.StopAsync();
-        var transport = app.Service<RedisEventTransport>();
         await WaitUntilAsync(() => Task.FromResult(!transport.IsConnected), Timeout, "the app notices Redis is gone");
 
         // A browser's EventSource stops for good on any status but 200: the answer is a stream saying "retry in 1 s".

@@ -111,6 +111,10 @@ public sealed class EventStreamResponder(
         finally
         {
             ticker.Remove(connection);
+            // Released before anything else (the usings only cover the early returns and are then no-ops): the project's
+            // state here goes the moment its last stream ends.
+            connection.Dispose();
+            subscription.Dispose();
             // Request logging passes event streams by (StreamingExtensions.UseExceptForEventStreams); this is their line.
             logger.LogInformation("Stream of project {ProjectId} stage {Stage} closed after {Seconds:0.0} s at id {LastId}",
                 projectId, stage ?? "*", clock.GetElapsedTime(opened).TotalSeconds, connection.LastWrittenId);
