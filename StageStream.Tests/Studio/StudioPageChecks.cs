@@ -27,11 +27,20 @@ public static partial class StudioPageChecks
         }
         var result = await page.EvaluateAsync<System.Text.Json.JsonElement>("""
             async tags => {
+              // Colours are measured as they are at rest: a button still fading in (MudBlazor's transitions, a ripple) was
+              // once measured half-way and reported as too faint.
+              if (!document.getElementById('axe-at-rest')) {
+                const still = document.createElement('style');
+                still.id = 'axe-at-rest';
+                still.textContent = '*, *::before, *::after { transition: none !important; animation: none !important; }';
+                document.head.appendChild(still);
+              }
+              await new Promise(done => requestAnimationFrame(() => requestAnimationFrame(done)));
               const result = await axe.run(document, { runOnly: { type: 'tag', values: tags }, resultTypes: ['violations'] });
               return {
                 rules: result.passes.length + result.violations.length + result.incomplete.length,
                 violations: result.violations.filter(v => v.impact === 'serious' || v.impact === 'critical')
-                  .map(v => `${v.id} (${v.impact}) ${v.help} at ${v.nodes.slice(0, 3).map(n => n.html).join(' | ')}`),
+                  .map(v => `${v.id} (${v.impact}) ${v.help} at ${v.nodes.slice(0, 3).map(n => `${n.html} (${n.any.map(c => c.message).join('; ')})`).join(' | ')}`),
               };
             }
             """,
