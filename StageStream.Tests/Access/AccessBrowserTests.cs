@@ -120,7 +120,7 @@ public sealed class AccessBrowserTests(UiBrowser browser, ITestOutputHelper outp
         var auditBefore = await AuditAsync(owner);
         await using var evil = await PageServer.StartAsync(AppProcess.FreePort(), EvilPage(site, projectId));
         await owner.GotoAsync($"http://127.0.0.1:{evil.Port}/attack.html");
-        await owner.WaitForURLAsync("**/pipeline/run?force=true", new() { Timeout = 10_000 });
+        await owner.WaitForURLAsync("**/pipeline/run?force=true", new() { Timeout = 30_000 });
         var refused = await owner.ContentAsync();
         output.WriteLine("The forged form's answer: " + refused);
         await UiBrowser.GotoInteractiveAsync(owner, $"/projects/{projectId}");
