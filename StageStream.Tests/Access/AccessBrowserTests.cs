@@ -120,6 +120,10 @@ public sealed class AccessBrowserTests(UiBrowser browser, ITestOutputHelper outp
         var auditBefore = await AuditAsync(owner);
         await using var evil = await PageServer.StartAsync(AppProcess.FreePort(), EvilPage(site, projectId));
         await owner.GotoAsync($"http://127.0.0.1:{evil.Port}/attack.html");
+        // Step by step, so a stall names its step: the page's own cancel request is answered, then a click sends the form.
+        var cancelled = await owner.WaitForFunctionAsync("() => window.cancelAnswered", null, new() { Timeout = 30_000 });
+        output.WriteLine("The forged cancel: " + await cancelled.JsonValueAsync<string>());
+        await owner.ClickAsync("#prize");
         await owner.WaitForURLAsync("**/pipeline/run?force=true", new() { Timeout = 30_000 });
         var refused = await owner.ContentAsync();
         output.WriteLine("The forged form's answer: " + refused);
@@ -181,13 +185,15 @@ public sealed class AccessBrowserTests(UiBrowser browser, ITestOutputHelper outp
         </body></html>
         """;
 
-    /// <summary>A page that posts a form to run the pipeline (navigating there) after a no-cors fetch that would cancel it.</summary>
+    /// <summary>A page that tries to cancel the project by a no-cors fetch, and offers a button that posts a form to run its pipeline.</summary>
     private static string EvilPage(Uri site, string projectId) => $$"""
         <html><body>
-        <form id="f" method="post" action="{{site}}api/v1/projects/{{projectId}}/pipeline/run?force=true"></form>
+        <form method="post" action="{{site}}api/v1/projects/{{projectId}}/pipeline/run?force=true">
+          <button id="prize">Claim your prize</button>
+        </form>
         <script>
           fetch('{{site}}api/v1/projects/{{projectId}}/cancel', { method: 'POST', credentials: 'include', mode: 'no-cors' })
-            .finally(() => document.getElementById('f').submit());
+            .then(() => window.cancelAnswered = 'answered', e => window.cancelAnswered = 'failed: ' + e);
         </script>
         </body></html>
         """;

@@ -58,7 +58,26 @@ public sealed class TestApp : IAsyncDisposable
         var app = StageStreamApp.Create(args, configure);
         await app.PrepareAsync();
         await app.StartAsync();
+        await WaitForSchedulerAsync(app.Services, TimeSpan.FromSeconds(30));
         return new TestApp(app, dataPath, ownsData);
+    }
+
+    /// <summary>
+    /// Quartz starts its scheduler once the host has started, a moment after <c>StartAsync</c> returns; until then
+    /// /health/ready rightly answers 503. A test begins where an instance behind a load balancer would: ready.
+    /// </summary>
+    private static async Task WaitForSchedulerAsync(IServiceProvider services, TimeSpan timeout)
+    {
+        var scheduler = await services.GetRequiredService<Quartz.ISchedulerFactory>().GetScheduler();
+        var deadline = DateTime.UtcNow + timeout;
+        while (scheduler.Status != Quartz.SchedulerStatus.Running)
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"The Quartz scheduler did not start within {timeout}.");
+            }
+            await Task.Delay(20);
+        }
     }
 
     public T Service<T>() where T : notnull => _app.Services.GetRequiredService<T>();
