@@ -54,6 +54,42 @@ public sealed class DeliveredEvent
     public long Id => Event.Id;
     public string Type => Event.Type;
 
+    /// <summary>
+    /// Tokens held by a paced run and handed on as this one event (see <see cref="TokenPacer"/>), in order; null for an
+    /// event that stands for itself.
+    /// </summary>
+    public IReadOnlyList<DeliveredEvent>? Parts { get; private init; }
+
+    /// <summary>The id of the first event this one stands for: its own, or its first part's.</summary>
+    public long FirstId => Parts is { } parts ? parts[0].Id : Id;
+
+    /// <summary>Tokens of one run as one event: their contents joined, the last token's id, fields and full text.</summary>
+    internal static DeliveredEvent Merge(IReadOnlyList<DeliveredEvent> tokens)
+    {
+        if (tokens.Count == 1)
+        {
+            return tokens[0];
+        }
+        var last = tokens[^1];
+        var content = new StringBuilder();
+        foreach (var token in tokens)
+        {
+            content.Append(token.Event.Content);
+        }
+        return new DeliveredEvent(last.Event with { Content = content.ToString() }, last.FullText)
+        {
+            TokenIndex = last.TokenIndex,
+            Parts = [.. tokens],
+        };
+    }
+
+    /// <summary>
+    /// What of this event comes after <paramref name="lastId"/>: itself, or for merged tokens of which the reader already
+    /// has some (it joined while they were held), the rest of them.
+    /// </summary>
+    internal DeliveredEvent After(long lastId) =>
+        Parts is { } parts && parts[0].Id <= lastId ? Merge([.. parts.Where(part => part.Id > lastId)]) : this;
+
     /// <summary>A token (the only messages that may be merged).</summary>
     public bool IsToken => Event.Type == EventTypes.Token;
 

@@ -11,7 +11,7 @@ namespace StageStream.Core.Events;
 /// (so the same serialized bytes). Subscribers have bounded buffers: one that falls too far behind is
 /// cut off and catches up by reconnecting with its last id.
 /// </summary>
-public sealed class EventHub(IOptions<EventRetentionOptions> options)
+public sealed class EventHub(IOptions<EventRetentionOptions> options, TimeProvider clock)
 {
     // Only projects with at least one local subscriber have state here: the rest cost nothing.
     private readonly ConcurrentDictionary<string, ProjectFanOut> _projects = new();
@@ -53,17 +53,25 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
         {
             return;
         }
-        var delivered = new DeliveredEvent(stageEvent, fullText) { TokenIndex = tokenIndex };
-        foreach (var subscriber in subscribers)
+        project.Pacer.Deliver(new DeliveredEvent(stageEvent, fullText) { TokenIndex = tokenIndex }, subscribers.Length);
+    }
+
+    /// <summary>Hands one event (or a paced run's merged tokens) to every subscriber of the project that selects it.</summary>
+    private void FanOut(ProjectFanOut project, DeliveredEvent delivered)
+    {
+        foreach (var subscriber in project.Subscribers)
         {
             // Never waits: a full buffer means the reader is too far behind, and it is cut off
             // rather than allowed to hold up the publisher and every other reader.
-            if (StreamRules.Selects(stageEvent, subscriber.Stage) && !subscriber.TryWrite(delivered))
+            if (StreamRules.Selects(delivered.Event, subscriber.Stage) && !subscriber.TryWrite(delivered))
             {
                 Remove(subscriber);
             }
         }
     }
+
+    /// <summary>Tokens of the project held for its next beat (0 unless the project's run is paced).</summary>
+    public int HeldTokenCount(string projectId) => _projects.TryGetValue(projectId, out var project) ? project.Pacer.HeldCount : 0;
 
     /// <summary>
     /// Gives a newly watched project its history, so the hub knows the text of runs already under way,
@@ -90,7 +98,8 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
         var subscriber = new Subscriber(projectId, stage, options.Value.SubscriberBufferSize);
         lock (_registry)
         {
-            _projects.GetOrAdd(projectId, _ => new ProjectFanOut()).Add(subscriber);
+            _projects.GetOrAdd(projectId, _ => new ProjectFanOut(
+                project => new TokenPacer(options.Value, clock, delivered => FanOut(project, delivered)))).Add(subscriber);
         }
         Interlocked.Increment(ref _subscriberCount);
         return subscriber;
@@ -107,6 +116,10 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
             {
                 // The run texts go with it: a later subscriber starts again from the project's history.
                 released = _projects.TryRemove(new KeyValuePair<string, ProjectFanOut>(subscriber.ProjectId, project));
+                if (released)
+                {
+                    project.Pacer.Dispose();
+                }
             }
         }
         if (removed)
@@ -121,6 +134,14 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options)
 
     private sealed class ProjectFanOut
     {
+        public ProjectFanOut(Func<ProjectFanOut, TokenPacer> pacer)
+        {
+            Pacer = pacer(this);
+        }
+
+        /// <summary>The way out to the subscribers: every delivery goes through it, in order.</summary>
+        public TokenPacer Pacer { get; }
+
         private readonly Lock _gate = new();
         private readonly Dictionary<string, RunText> _runTexts = [];
         private Subscriber[] _subscribers = [];

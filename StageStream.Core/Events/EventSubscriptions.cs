@@ -219,6 +219,7 @@ public sealed class EventSubscription : IAsyncDisposable, IDisposable
                 {
                     continue;
                 }
+                delivered = delivered.After(LastId);
                 LastId = delivered.Id;
                 yield return delivered;
                 if (Ended(delivered))

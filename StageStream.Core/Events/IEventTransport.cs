@@ -42,6 +42,16 @@ public sealed class EventRetentionOptions
 
     /// <summary>Events a subscriber may have waiting before it is cut off (it then catches up with Last-Event-ID).</summary>
     public int SubscriberBufferSize { get; set; } = 2048;
+
+    /// <summary>
+    /// A run whose watchers in this process times its tokens per second reach this many deliveries per second is
+    /// paced: its tokens go out merged, one message per <see cref="PaceMilliseconds"/>, since the machine could not write
+    /// every token to every watcher in time. 0 never paces. The default suits 2 cores (see docs/benchmarks.md).
+    /// </summary>
+    public int PaceAboveDeliveriesPerSecond { get; set; } = 100_000;
+
+    /// <summary>How long a paced run's first waiting token is held before the tokens go out as one message.</summary>
+    public int PaceMilliseconds { get; set; } = 50;
 }
 
 /// <summary>Id scheme shared by transports: milliseconds since the epoch times 1000 plus a counter, so ids keep increasing across restarts and stay exact in JavaScript numbers.</summary>
