@@ -108,26 +108,24 @@ public sealed class EventHub(IOptions<EventRetentionOptions> options, TimeProvid
     internal void Remove(Subscriber subscriber)
     {
         bool removed;
-        var released = false;
+        ProjectFanOut? released = null;
         lock (_registry)
         {
             removed = _projects.TryGetValue(subscriber.ProjectId, out var project) && project.Remove(subscriber);
-            if (removed && project!.IsEmpty)
+            // The run texts go with it: a later subscriber starts again from the project's history.
+            if (removed && project!.IsEmpty && _projects.TryRemove(new KeyValuePair<string, ProjectFanOut>(subscriber.ProjectId, project)))
             {
-                // The run texts go with it: a later subscriber starts again from the project's history.
-                released = _projects.TryRemove(new KeyValuePair<string, ProjectFanOut>(subscriber.ProjectId, project));
-                if (released)
-                {
-                    project.Pacer.Dispose();
-                }
+                released = project;
             }
         }
         if (removed)
         {
             Interlocked.Decrement(ref _subscriberCount);
         }
-        if (released)
+        if (released is not null)
         {
+            // Outside the registry: a delivery holds its pacer while it removes a reader it cut off (which takes the registry).
+            released.Pacer.Dispose();
             ProjectReleased?.Invoke(subscriber.ProjectId);
         }
     }

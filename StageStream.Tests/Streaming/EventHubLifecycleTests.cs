@@ -58,10 +58,18 @@ public sealed class EventHubLifecycleTests
         Assert.Throws<ObjectDisposedException>(() => cutOff.WaitHandle);
     }
 
-    [Fact]
-    public async Task SubscribersClosedWhileTheyAreCutOffNeverBreakThePublisher()
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public async Task SubscribersClosedWhileTheyAreCutOffNeverBreakThePublisher(bool paced)
     {
-        await using var app = await TestApp.StartAsync(new Dictionary<string, string?> { ["Events:SubscriberBufferSize"] = "2" });
+        // Paced, readers are cut off from inside the pacer (on its beat, too) while others leave and release the project.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?>
+        {
+            ["Events:SubscriberBufferSize"] = "2",
+            ["Events:PaceAboveDeliveriesPerSecond"] = paced ? "1" : "0",
+            ["Events:PaceMilliseconds"] = "1",
+        });
         var hub = app.Service<EventHub>();
         var subscriptions = app.Service<IEventSubscriptions>();
         var projectId = await StreamTestSupport.CreateProjectAsync(app.Client);
