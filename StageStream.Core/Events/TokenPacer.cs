@@ -17,7 +17,7 @@ internal sealed class TokenPacer : IDisposable
     // Made when a token is first held: most projects are never paced.
     private ITimer? _beat;
     private bool _disposed;
-    // The run's token rate, counted per second of the clock.
+    // The project's token rate, counted per second of the clock.
     private long _windowStart;
     private int _tokensThisWindow;
     private int _tokensLastWindow;
