@@ -147,6 +147,8 @@ public sealed class AppProcess : IAsyncDisposable
         {
             if (_process.HasExited)
             {
+                // Its last lines may still be on their way through the output readers: this wait ends when they are read.
+                await _process.WaitForExitAsync();
                 throw new InvalidOperationException($"The app exited with {_process.ExitCode} while starting:\n{Log()}");
             }
             try
