@@ -122,7 +122,28 @@ public sealed class HookRecorder : StageStreamComponentBase
     [Parameter]
     public string? Stage { get; set; }
 
-    public List<string> Calls { get; } = [];
+    private readonly List<string> _calls = [];
+
+    /// <summary>The hooks called so far, copied: they are called on the renderer's thread while a test reads on its own.</summary>
+    public IReadOnlyList<string> Calls
+    {
+        get
+        {
+            lock (_calls)
+            {
+                return [.. _calls];
+            }
+        }
+    }
+
+    private void Record(string call)
+    {
+        lock (_calls)
+        {
+            _calls.Add(call);
+        }
+    }
+
     public bool IsConnected => Connected;
     public string? LastError => Error;
     public IReadOnlyList<StageEvent> AllMessages => Messages;
@@ -143,15 +164,15 @@ public sealed class HookRecorder : StageStreamComponentBase
 
     protected override void BuildRenderTree(RenderTreeBuilder builder) => builder.AddContent(0, $"{Messages.Count} messages");
 
-    protected override void OnMessage(StageEvent message) => Calls.Add("message:" + message.Type);
-    protected override void OnConnected(StageEvent message) => Calls.Add("connected");
-    protected override void OnToken(StageEvent message) => Calls.Add("token:" + message.Content);
-    protected override void OnStageUpdate(StageEvent message) => Calls.Add("stage_update");
-    protected override void OnProgress(StageEvent message) => Calls.Add("progress:" + message.Progress);
-    protected override void OnItemCompleted(StageEvent message) => Calls.Add("item_completed");
-    protected override void OnDone(StageEvent message) => Calls.Add("done");
-    protected override void OnError(string error, StageEvent? message) => Calls.Add("error:" + error);
-    protected override void OnClose(string? reason) => Calls.Add("close:" + reason);
+    protected override void OnMessage(StageEvent message) => Record("message:" + message.Type);
+    protected override void OnConnected(StageEvent message) => Record("connected");
+    protected override void OnToken(StageEvent message) => Record("token:" + message.Content);
+    protected override void OnStageUpdate(StageEvent message) => Record("stage_update");
+    protected override void OnProgress(StageEvent message) => Record("progress:" + message.Progress);
+    protected override void OnItemCompleted(StageEvent message) => Record("item_completed");
+    protected override void OnDone(StageEvent message) => Record("done");
+    protected override void OnError(string error, StageEvent? message) => Record("error:" + error);
+    protected override void OnClose(string? reason) => Record("close:" + reason);
 }
 
 /// <summary>A component whose buffer overflows resumes from its last message, as an SSE client would.</summary>
