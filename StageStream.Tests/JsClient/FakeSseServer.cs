@@ -48,6 +48,9 @@ public sealed class FakeSseServer : IAsyncDisposable
         app.Use(async (context, next) =>
         {
             context.Response.Headers.AccessControlAllowOrigin = "*";
+            // No keep-alive: Chromium silently resends a request whose reused socket is reset before any
+            // answer, so a refused reconnect on a pooled socket would be seen here twice (once in CI).
+            context.Response.Headers.Connection = "close";
             await next(context);
         });
         // Read on every request so a test run always serves the module as it is in the repository.
