@@ -111,6 +111,29 @@ public sealed class PipelineService(
         }
     }
 
+    /// <summary>
+    /// A pipeline whose server stopped or died after a stage's end was saved but before the next stage was queued:
+    /// still running, no stage active, the last stage of its run completed. It goes on from there; the recovered job
+    /// of that stage calls this. False when the pipeline is not in that state.
+    /// </summary>
+    public async Task<bool> ContinueStalledAsync(Project project, CancellationToken cancellationToken)
+    {
+        if (project.Status != ProjectStatus.Running || project.PipelineRunId is null || project.Stages.Any(s => s.IsActive))
+        {
+            return false;
+        }
+        var last = project.Stages.Where(s => s.PipelineRunId == project.PipelineRunId).MaxBy(s => StageCatalog.IndexOf(s.Stage));
+        // A failed or cancelled stage set the project's status in the same save as its own, so only a completed one is left.
+        if (last is not { Status: StageStatus.Completed })
+        {
+            return false;
+        }
+        logger.LogWarning("Pipeline of project {ProjectId} stopped after {Stage} completed, before the next stage was queued; going on",
+            project.Id, last.Stage);
+        await AdvanceAsync(project, StageCatalog.IndexOf(last.Stage) + 1, last.StartedBy, cancellationToken);
+        return true;
+    }
+
     private static bool InPipeline(Project project, StageRecord record) =>
         record.PipelineRunId is not null && record.PipelineRunId == project.PipelineRunId;
 
@@ -123,6 +146,12 @@ public sealed class PipelineService(
     {
         await db.Projects.Where(p => p.Id == project.Id)
             .ExecuteUpdateAsync(set => set.SetProperty(p => p.CancelRequested, true), cancellationToken);
+        // The stages as they are now, not as loaded before the flag was set: a pipeline that queued its next stage
+        // (and a runner that claimed it) in between would otherwise miss both this cancel and the flag.
+        foreach (var stage in project.Stages)
+        {
+            await db.Entry(stage).ReloadAsync(cancellationToken);
+        }
         var pipelineEnded = false;
         foreach (var record in project.Stages.Where(s => s.IsActive))
         {

@@ -47,7 +47,11 @@ public sealed class StageRunner(
         }
         if (record.Status != StageStatus.Queued)
         {
-            logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} is no longer queued; nothing to do", record.RunId, request.ProjectId, request.Stage);
+            // Fired again after its server stopped: the run may have ended there before its pipeline went on.
+            if (!(request.Resuming && await pipeline.ContinueStalledAsync(project, hostStopping)))
+            {
+                logger.LogInformation("Stage run {RunId} of {ProjectId}/{Stage} is no longer queued; nothing to do", record.RunId, request.ProjectId, request.Stage);
+            }
             return RunEnd.Ended;
         }
         var runId = record.RunId!;
