@@ -22,7 +22,7 @@ namespace StageStream.Tests.Access;
 public sealed class AccessBrowserTests(UiBrowser browser, ITestOutputHelper output) : IClassFixture<UiBrowser>
 {
     /// <summary>Another port of the same site (a front end of its own): the sign-in cookie (SameSite=Lax) goes along.</summary>
-    private static readonly int AllowedPort = AppProcess.FreePort();
+    private static readonly int AllowedPort = FreePorts.Next();
     private static readonly string AllowedOrigin = $"http://localhost:{AllowedPort}";
 
     /// <summary>One sentence: one shot, so the film is made in seconds.</summary>
@@ -118,7 +118,7 @@ public sealed class AccessBrowserTests(UiBrowser browser, ITestOutputHelper outp
 
         // A page of another site (127.0.0.1 is not localhost's site) tries to run and cancel with the owner's cookie: nothing happens.
         var auditBefore = await AuditAsync(owner);
-        await using var evil = await PageServer.StartAsync(AppProcess.FreePort(), EvilPage(site, projectId));
+        await using var evil = await PageServer.StartAsync(FreePorts.Next(), EvilPage(site, projectId));
         await owner.GotoAsync($"http://127.0.0.1:{evil.Port}/attack.html");
         // Step by step, so a stall names its step: the page's own cancel request is answered, then a click sends the form.
         var cancelled = await owner.WaitForFunctionAsync("() => window.cancelAnswered", null, new() { Timeout = 30_000 });

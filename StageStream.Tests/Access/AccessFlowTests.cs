@@ -155,8 +155,10 @@ public sealed class AccessFlowTests(AccessApp fixture) : IClassFixture<AccessApp
     private async Task WaitIdleAsync(string project)
     {
         var deadline = DateTime.UtcNow.AddSeconds(30);
-        while ((await fixture.GetJsonAsync($"/api/v1/projects/{project}", fixture.AliceCookie)).GetProperty("stages").EnumerateArray()
-               .Any(s => s.GetProperty("status").GetString() is "queued" or "processing"))
+        // Between two stages of a pipeline no stage is active, but the project is still running.
+        static bool Busy(JsonElement p) => p.GetProperty("status").GetString() == "running"
+            || p.GetProperty("stages").EnumerateArray().Any(s => s.GetProperty("status").GetString() is "queued" or "processing");
+        while (Busy(await fixture.GetJsonAsync($"/api/v1/projects/{project}", fixture.AliceCookie)))
         {
             Assert.True(DateTime.UtcNow < deadline, "the project's runs did not end");
             await Task.Delay(100);

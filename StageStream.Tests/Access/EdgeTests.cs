@@ -24,7 +24,7 @@ public sealed class EdgeApp : IAsyncLifetime
 
     public async Task InitializeAsync()
     {
-        var port = AppProcess.FreePort();
+        var port = FreePorts.Next();
         App = await AppProcess.StartAsync(_folder.Path, new Dictionary<string, string?>
         {
             // Also on this machine's other addresses, to be asked from beyond loopback.

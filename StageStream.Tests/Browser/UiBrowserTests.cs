@@ -20,7 +20,7 @@ public sealed class UiBrowserTests(UiBrowser browser, ITestOutputHelper output) 
     /// <summary>Tokens slow enough to be seen arriving; small frames so the video stage is quick.</summary>
     private static readonly Dictionary<string, string?> Settings = new()
     {
-        ["Providers:Offline:TokensPerSecond"] = "40",
+        ["Providers:Offline:TokensPerSecond"] = "20",
         ["Pipeline:Width"] = "320",
         ["Pipeline:Height"] = "180",
     };
@@ -63,10 +63,15 @@ public sealed class UiBrowserTests(UiBrowser browser, ITestOutputHelper output) 
         await page.ClickAsync("[data-testid=run-all]");
 
         // Text arrives while the stage still runs: the view is not waiting for the whole result.
-        await rewrite.WaitForFunctionAsync(
-            "() => (document.querySelector('[data-testid=rewrite-live-text]')?.textContent ?? '').trim().length > 0 " +
-            "&& document.querySelector('[data-testid=rewrite-progress]')?.dataset.state === 'Processing'");
-        var partial = await rewrite.TextContentAsync("[data-testid=rewrite-live-text]") ?? "";
+        // The text is taken in the same look as the state, so a slow test cannot read it only after the stage is done.
+        var seen = await rewrite.WaitForFunctionAsync("""
+            () => {
+                const text = document.querySelector('[data-testid=rewrite-live-text]')?.textContent ?? '';
+                const processing = document.querySelector('[data-testid=rewrite-progress]')?.dataset.state === 'Processing';
+                return processing && text.trim().length > 0 ? text : false;
+            }
+            """);
+        var partial = await seen.JsonValueAsync<string>();
         await Screenshot(rewrite, "04-rewrite-streaming");
         await rewrite.WaitForFunctionAsync("() => document.querySelector('[data-testid=rewrite-progress]')?.dataset.state === 'Done'");
         var full = await rewrite.TextContentAsync("[data-testid=rewrite-live-text]") ?? "";

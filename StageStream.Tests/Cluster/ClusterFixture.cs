@@ -26,8 +26,8 @@ public sealed class ClusterFixture : IAsyncLifetime
     public AppProcess A { get; private set; } = null!;
     public AppProcess B { get; private set; } = null!;
 
-    private readonly int _portA = AppProcess.FreePort();
-    private readonly int _portB = AppProcess.FreePort();
+    private readonly int _portA = FreePorts.Next();
+    private readonly int _portB = FreePorts.Next();
 
     public Dictionary<string, string?> Settings => new()
     {

@@ -109,6 +109,9 @@ public sealed class ClusterTests(ClusterFixture cluster, UiBrowser browser, ITes
                 () => onA.Events.Any(e => e.Str("stage") == "image_generation" && e.Type is "progress" or "item_completed"),
                 PipelineTimeout, "image_generation is at work");
             var started = $"Stage image_generation of project {projectId} started";
+            // The child's log line comes through its output reader, which may lag the events a little.
+            await StreamTestSupport.WaitUntilAsync(() => cluster.Instances.Any(app => app.Log().Contains(started, StringComparison.Ordinal)),
+                TimeSpan.FromSeconds(10), "the executing host's log says it started image_generation");
             var executor = cluster.Instances.Single(app => app.Log().Contains(started, StringComparison.Ordinal));
             var survivor = cluster.Other(executor);
             var watcher = executor == cluster.A ? onB : onA;

@@ -54,8 +54,9 @@ public sealed class GracefulStopTests(ITestOutputHelper output) : IDisposable
 
             var stop = await app.TerminateAsync(TimeSpan.FromSeconds(15));
             output.WriteLine($"the app exited {stop.TotalSeconds:0.0} s after SIGTERM, with {app.ExitCode}");
-            // The timeout, then Quartz's job store closing its threads (a second at most each) and the process ending.
-            Assert.True(stop < TimeSpan.FromSeconds(ShutdownTimeoutSeconds + 4), $"the stop took {stop.TotalSeconds:0.0} s");
+            // The timeout, then Quartz's job store closing its threads (a second at most each) and the process ending,
+            // with room for a loaded machine: the stop that hung took minutes.
+            Assert.True(stop < TimeSpan.FromSeconds(ShutdownTimeoutSeconds + 8), $"the stop took {stop.TotalSeconds:0.0} s");
             Assert.Equal(0, app.ExitCode);
             var log = app.Log();
             Assert.Matches(@"\d+ events could not be written to the event log since \S+ UTC: the database was unreachable until the stop\. " +
@@ -81,7 +82,9 @@ public sealed class GracefulStopTests(ITestOutputHelper output) : IDisposable
         await using var connection = new NpgsqlConnection(connectionString);
         await connection.OpenAsync();
         var job = typeof(StageJob);
-        for (var attempt = 1; attempt <= 3; attempt++)
+        // A scheduler polls every 1.6-2 s, so a trigger is reserved in the window the loop below watches only
+        // about two times in three: enough attempts make missing them all unlikely (0.35^10).
+        for (var attempt = 1; attempt <= 10; attempt++)
         {
             var name = $"ahead{attempt}";
             var due = DateTimeOffset.UtcNow.AddSeconds(5);

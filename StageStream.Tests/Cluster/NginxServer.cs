@@ -32,7 +32,7 @@ public sealed partial class NginxServer : IAsyncDisposable
     public static async Task<NginxServer> StartAsync(IReadOnlyList<Uri> instances)
     {
         var prefix = new TempFolder();
-        var port = AppProcess.FreePort();
+        var port = FreePorts.Next();
         var servers = string.Concat(instances.Select(i => $"        server {i.Host}:{i.Port} max_fails=1 fail_timeout=5s;\n"));
         var config = File.ReadAllText(ShippedConfig);
         config = UpstreamServers().Replace(config, servers);

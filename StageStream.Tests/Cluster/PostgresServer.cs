@@ -44,7 +44,7 @@ public sealed class PostgresServer : IAsyncDisposable
             await RunAsync("chown", "postgres:postgres", folder);
         }
         await RunAsync(Command(asRoot, "initdb"), [.. Prefix(asRoot, "initdb"), "-D", data, "-U", "postgres", "-A", "trust", "-E", "UTF8", "--no-sync", "--no-instructions"]);
-        var port = AppProcess.FreePort();
+        var port = FreePorts.Next();
         var start = new ProcessStartInfo(Command(asRoot, "postgres")) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         string[] settings = durable ? [] : ["-c", "fsync=off", "-c", "synchronous_commit=off", "-c", "full_page_writes=off"];
         foreach (var arg in (string[])[.. Prefix(asRoot, "postgres"), "-D", data, "-p", port.ToString(), "-k", folder, "-c", "listen_addresses=127.0.0.1",

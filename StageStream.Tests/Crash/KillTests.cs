@@ -20,14 +20,14 @@ public sealed class KillTests(ITestOutputHelper output) : IDisposable
         """;
 
     private readonly TempFolder _folder = new();
-    private readonly int _port = AppProcess.FreePort();
+    private readonly int _port = FreePorts.Next();
 
     private static readonly Dictionary<string, string?> Settings = new()
     {
         ["Pipeline:Width"] = "320",
         ["Pipeline:Height"] = "180",
         // Slow enough that the kill lands in the middle of the rewrite's tokens.
-        ["Providers:Offline:TokensPerSecond"] = "60",
+        ["Providers:Offline:TokensPerSecond"] = "20",
     };
 
     private string DataPath => _folder.Path;

@@ -30,7 +30,7 @@ public sealed class AppProcess : IAsyncDisposable
     /// <param name="startTimeout">How long it may take to answer /health/live (90 s by default).</param>
     public static async Task<AppProcess> StartAsync(string dataPath, IDictionary<string, string?>? settings = null, int? port = null, TimeSpan? startTimeout = null)
     {
-        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePort()}");
+        var baseAddress = new Uri($"http://127.0.0.1:{port ?? FreePorts.Next()}");
         var logPath = Path.Combine(dataPath, "app.log");
         var start = new ProcessStartInfo("dotnet")
         {
@@ -165,13 +165,6 @@ public sealed class AppProcess : IAsyncDisposable
             await Task.Delay(100);
         }
         throw new TimeoutException($"The app did not answer /health/live within {timeout}:\n{Log()}");
-    }
-
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async ValueTask DisposeAsync()

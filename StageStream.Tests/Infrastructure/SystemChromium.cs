@@ -10,8 +10,12 @@ public static class SystemChromium
 {
     public const string ExecutablePath = "/usr/bin/chromium";
 
-    public static Task<IBrowser> LaunchAsync(IPlaywright playwright) =>
-        playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
+    public static Task<IBrowser> LaunchAsync(IPlaywright playwright)
+    {
+        // Playwright's assertions retry for 5 s by default; on a busy 2-core machine a page's round trip to the
+        // server may take longer, as the other waits of these tests (30 s) allow.
+        Assertions.SetDefaultExpectTimeout(30_000);
+        return playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions
         {
             ExecutablePath = ExecutablePath,
             Headless = true,
@@ -21,4 +25,5 @@ public static class SystemChromium
                 "--disable-sync", "--no-first-run",
             ],
         });
+    }
 }

@@ -1,5 +1,6 @@
 using System.Text;
 using StageStream.Core.Providers;
+using StageStream.Tests.Infrastructure;
 
 namespace StageStream.Tests.OpenAI;
 
@@ -92,10 +93,10 @@ public sealed class ChatStreamingTests
     public async Task AttemptThatTimesOutIsRetried()
     {
         await using var server = await FakeVendorServer.StartAsync();
-        server.ChatReplies.Enqueue(FakeVendorServer.Stall(TimeSpan.FromSeconds(20)));
+        server.ChatReplies.Enqueue(FakeVendorServer.Stall(TimeSpan.FromSeconds(60)));
         server.ChatReplies.Enqueue(FakeVendorServer.Sse("on", " time"));
-        server.ImageReplies.Enqueue(FakeVendorServer.Stall(TimeSpan.FromSeconds(20)));
-        await using var host = ProviderHost.Start(server, new Dictionary<string, string?> { ["Providers:OpenAI:RequestTimeout"] = "00:00:01.500" });
+        server.ImageReplies.Enqueue(FakeVendorServer.Stall(TimeSpan.FromSeconds(60)));
+        await using var host = ProviderHost.Start(server, new Dictionary<string, string?> { ["Providers:OpenAI:RequestTimeout"] = "00:00:03" });
         var watch = System.Diagnostics.Stopwatch.StartNew();
 
         var text = string.Concat(await RewriteAsync(host));
@@ -105,7 +106,7 @@ public sealed class ChatStreamingTests
         Assert.Equal(0x89, png[0]);
         Assert.Equal(2, server.ChatRequests.Count());
         Assert.Equal(2, server.Requests.Count(r => r.Path == "/v1/images/generations"));
-        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(15), $"took {watch.Elapsed}");
+        Assert.True(watch.Elapsed < TimeSpan.FromSeconds(30), $"took {watch.Elapsed}");
     }
 
     [Fact]
@@ -180,7 +181,7 @@ public sealed class ChatStreamingTests
     public async Task UnreachableHostIsNamed()
     {
         await using var server = await FakeVendorServer.StartAsync();
-        var closedPort = FreePort();
+        var closedPort = FreePorts.Next();
         await using var host = ProviderHost.Start(server, new Dictionary<string, string?>
         {
             ["Providers:OpenAI:BaseUrl"] = $"http://127.0.0.1:{closedPort}/v1",
@@ -237,13 +238,6 @@ public sealed class ChatStreamingTests
             }
         }
         return -1;
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(System.Net.IPAddress.Loopback, 0);
-        listener.Start();
-        return ((System.Net.IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
 

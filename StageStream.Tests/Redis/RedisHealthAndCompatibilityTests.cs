@@ -19,7 +19,7 @@ public sealed class RedisHealthAndCompatibilityTests
     [Fact]
     public async Task AppStartsWithRedisUnreachableSaysSoOnHealthAndWritesItsEventsWhenRedisArrives()
     {
-        var port = RedisServer.FreePort();
+        var port = FreePorts.Next();
         using var data = new TempFolder();
         var tokens = Tokens(120);
         await using var app = await StartInstanceAsync(RedisServer.ConnectionStringFor(port), data.Path, tokens, TimeSpan.Zero);

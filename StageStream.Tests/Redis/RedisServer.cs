@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using StageStream.Tests.Infrastructure;
 
 namespace StageStream.Tests.Redis;
 
@@ -33,17 +34,9 @@ public sealed class RedisServer : IAsyncDisposable
 
     public static async Task<RedisServer> StartAsync(int? port = null, bool appendOnly = false)
     {
-        var server = new RedisServer(port ?? FreePort(), appendOnly);
+        var server = new RedisServer(port ?? FreePorts.Next(), appendOnly);
         await server.StartAgainAsync();
         return server;
-    }
-
-    /// <summary>A loopback port nothing listens on (for a Redis that is not there).</summary>
-    public static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 
     public async Task StartAgainAsync()

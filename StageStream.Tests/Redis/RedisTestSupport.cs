@@ -8,6 +8,7 @@ using StageStream.Core.Events;
 using StageStream.Core.Projects;
 using StageStream.Core.Providers;
 using StageStream.Tests.Infrastructure;
+using StageStream.Web.Streaming.Redis;
 
 namespace StageStream.Tests.Redis;
 
@@ -31,14 +32,25 @@ internal static class RedisTestSupport
     }
 
     /// <summary>One instance on the shared Redis and data folder, with a rewrite provider that streams <paramref name="tokens"/>.</summary>
-    public static Task<TestApp> StartInstanceAsync(
+    public static async Task<TestApp> StartInstanceAsync(
         string redisConnectionString, string dataPath, IReadOnlyList<string> tokens, TimeSpan tokenDelay, IDictionary<string, string?>? extra = null,
-        Action<WebApplicationBuilder>? configure = null) =>
-        TestApp.StartAsync(Settings(redisConnectionString, extra), dataPath, builder =>
+        Action<WebApplicationBuilder>? configure = null)
+    {
+        var app = await TestApp.StartAsync(Settings(redisConnectionString, extra), dataPath, builder =>
         {
             builder.Services.AddSingleton<IRewriteProvider>(new ScriptedRewriteProvider(tokens, tokenDelay));
             configure?.Invoke(builder);
         });
+        // The app serves after 3 s even if its announcement subscription is not in place yet (on a busy machine);
+        // a test must not publish before it is, or the other instances' announcements are missed for good.
+        var transport = app.Service<RedisEventTransport>();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (transport.IsConnected && transport.SubscriptionCount == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+        return app;
+    }
 
     public static async Task<string> CreateProjectAsync(HttpClient client, string text = "很久以前，山里住着一位老人。He kept bees and told stories.")
     {

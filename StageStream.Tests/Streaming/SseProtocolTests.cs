@@ -317,10 +317,10 @@ public sealed class SseProtocolTests
         Assert.Equal(3, hub.SubscriberCount);
 
         await clients[1].DisposeAsync();
-        await StreamTestSupport.WaitUntilAsync(() => hub.SubscriberCount == 2, TimeSpan.FromSeconds(3), "the closed stream's subscription is released");
+        await StreamTestSupport.WaitUntilAsync(() => hub.SubscriberCount == 2, TimeSpan.FromSeconds(15), "the closed stream's subscription is released");
         await clients[0].DisposeAsync();
         await clients[2].DisposeAsync();
-        await StreamTestSupport.WaitUntilAsync(() => hub.SubscriberCount == 0, TimeSpan.FromSeconds(3), "every subscription is released");
+        await StreamTestSupport.WaitUntilAsync(() => hub.SubscriberCount == 0, TimeSpan.FromSeconds(15), "every subscription is released");
     }
     [Fact]
     public async Task ServerStoppingEndsOpenStreamsWithoutStreamEndSoClientsReconnect()

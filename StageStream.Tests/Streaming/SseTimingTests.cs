@@ -21,11 +21,13 @@ public sealed class SseTimingTests
         var projectId = await StreamTestSupport.CreateProjectAsync(app.Client);
         var script = new EventScript(app.Service<IEventPublisher>(), projectId);
 
-        await using var sse = await SseClient.OpenAsync(app.BaseAddress, $"/api/v1/sse/projects/{projectId}/stages/rewrite/");
+        // The clock starts before the request, so the server's idle clock never starts before it.
         var clock = Stopwatch.StartNew();
+        await using var sse = await SseClient.OpenAsync(app.BaseAddress, $"/api/v1/sse/projects/{projectId}/stages/rewrite/");
         Assert.Equal("connected", (await sse.ReadMessageAsync()).Type);
-        // A real message 0.9 s in restarts the idle clock; the heartbeats around it do not.
-        await Task.Delay(900);
+        // A real message restarts the idle clock; the heartbeats around it do not.
+        await Task.Delay(400);
+        var beforeMessage = clock.Elapsed;
         var message = await script.StageUpdateAsync("rewrite", EventScript.NewRunId(), "queued");
         var afterMessage = clock.Elapsed;
 
@@ -35,7 +37,7 @@ public sealed class SseTimingTests
         var end = messages[^1];
         Assert.Equal("idle_timeout", end.Str("message"));
         Assert.Equal(message.Id, end.IdNumber);
-        Assert.True(elapsed >= afterMessage + TimeSpan.FromSeconds(1.4), $"Idle timeout after {elapsed}, message at {afterMessage}: the message must restart the idle clock.");
+        Assert.True(elapsed >= beforeMessage + TimeSpan.FromSeconds(1.5), $"Idle timeout after {elapsed}, message at {beforeMessage}: the message must restart the idle clock.");
         Assert.True(elapsed < afterMessage + TimeSpan.FromSeconds(4), $"Idle timeout after {elapsed}, message at {afterMessage}: heartbeats must not keep the stream alive.");
 
         var heartbeats = sse.Received.Where(f => f.IsComment).ToList();
@@ -48,27 +50,33 @@ public sealed class SseTimingTests
     [Fact]
     public async Task AllStagesStreamUsesItsOwnIdleTimeout()
     {
-        await using var app = await TestApp.StartAsync(ShortTimings);
+        // A longer all-stages timeout than ShortTimings', so opening the second stream may take a while.
+        await using var app = await TestApp.StartAsync(new Dictionary<string, string?>(ShortTimings)
+        {
+            ["Streaming:AllStagesIdleTimeoutSeconds"] = "5",
+        });
         var projectId = await StreamTestSupport.CreateProjectAsync(app.Client);
 
+        // Each clock starts before its request, so neither stream's idle clock on the server starts before it.
+        var allClock = Stopwatch.StartNew();
         await using var all = await SseClient.OpenAsync(app.BaseAddress, $"/api/v1/sse/projects/{projectId}");
+        var singleClock = Stopwatch.StartNew();
         await using var single = await SseClient.OpenAsync(app.BaseAddress, $"/api/v1/sse/projects/{projectId}/stages/storyboard");
-        var clock = Stopwatch.StartNew();
         var singleEnd = Task.Run(async () =>
         {
-            await single.ReadToStreamEndAsync(TimeSpan.FromSeconds(10));
-            return clock.Elapsed;
+            await single.ReadToStreamEndAsync(TimeSpan.FromSeconds(15));
+            return (Own: singleClock.Elapsed, OnAllClock: allClock.Elapsed);
         });
-        var allMessages = await all.ReadToStreamEndAsync(TimeSpan.FromSeconds(10));
-        var allElapsed = clock.Elapsed;
+        var allMessages = await all.ReadToStreamEndAsync(TimeSpan.FromSeconds(15));
+        var allElapsed = allClock.Elapsed;
 
         Assert.Equal(["connected", "stream_end"], allMessages.Select(m => m.Type));
         Assert.Equal("idle_timeout", allMessages[^1].Str("message"));
         Assert.Equal(allMessages[0].IdNumber, allMessages[^1].IdNumber);
         var singleElapsed = await singleEnd;
-        Assert.InRange(allElapsed, TimeSpan.FromSeconds(2.8), TimeSpan.FromSeconds(6));
-        Assert.True(singleElapsed >= TimeSpan.FromSeconds(1.3), $"The single-stage stream idled out after {singleElapsed}.");
-        Assert.True(singleElapsed < allElapsed - TimeSpan.FromSeconds(0.8), $"Single-stage stream ended after {singleElapsed}, all-stages after {allElapsed}.");
+        Assert.InRange(allElapsed, TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(9));
+        Assert.True(singleElapsed.Own >= TimeSpan.FromSeconds(1.5), $"The single-stage stream idled out after {singleElapsed.Own}.");
+        Assert.True(singleElapsed.OnAllClock < allElapsed - TimeSpan.FromSeconds(1), $"Single-stage stream ended after {singleElapsed.OnAllClock}, all-stages after {allElapsed}.");
         Assert.Contains(all.Received, f => f.IsComment);
     }
 

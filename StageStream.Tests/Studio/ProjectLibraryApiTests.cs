@@ -15,7 +15,7 @@ using Xunit.Abstractions;
 namespace StageStream.Tests.Studio;
 
 /// <summary>Managing projects through the REST API, on the real app: what each route does to the data, the media and the answers.</summary>
-[Collection(StudioCollection.Name)]
+[Collection(StudioTimedCollection.Name)]
 public sealed class ProjectLibraryApiTests(StudioApp studio, ITestOutputHelper output)
 {
     private HttpClient Client => studio.App.Client;
@@ -129,6 +129,9 @@ public sealed class ProjectLibraryApiTests(StudioApp studio, ITestOutputHelper o
     public async Task SearchFilterAndPagingStayFastWithTenThousandProjects()
     {
         await SeedAsync(10_000);
+        // Once untimed, so the times below are of the queries, not of compiling them on first use.
+        (await Client.GetAsync("/api/v1/projects?page=2&page_size=25")).EnsureSuccessStatusCode();
+        (await Client.GetAsync("/api/v1/projects?q=SEED-0041&status=failed&page_size=10")).EnsureSuccessStatusCode();
         var watch = Stopwatch.StartNew();
         var page = await Client.GetAsync("/api/v1/projects?page=37&page_size=25");
         var firstMs = watch.ElapsedMilliseconds;

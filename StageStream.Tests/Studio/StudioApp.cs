@@ -75,9 +75,19 @@ public sealed class StudioApp : IAsyncLifetime
     public async Task DisposeAsync() => await App.DisposeAsync();
 }
 
-/// <summary>The studio's test classes share the app and the browser, and run one after the other.</summary>
+/// <summary>The studio's browser tests: the app and the browser they share.</summary>
 [CollectionDefinition(Name)]
 public sealed class StudioCollection : ICollectionFixture<StudioApp>, ICollectionFixture<UiBrowser>
 {
     public const string Name = "studio";
+}
+
+/// <summary>
+/// The studio's API tests, which also time a run's estimate and queries over 10,000 projects: with an app of their
+/// own and after the parallel collections, so that the load of other tests does not skew the times they compare.
+/// </summary>
+[CollectionDefinition(Name, DisableParallelization = true)]
+public sealed class StudioTimedCollection : ICollectionFixture<StudioApp>
+{
+    public const string Name = "studio-timed";
 }

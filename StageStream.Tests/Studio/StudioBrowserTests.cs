@@ -243,7 +243,7 @@ public sealed class StudioBrowserTests(StudioApp studio, UiBrowser browser, ITes
     {
         try
         {
-            await page.WaitForFunctionAsync("s => document.activeElement?.matches(s)", selector, new() { Timeout = 5000 });
+            await page.WaitForFunctionAsync("s => document.activeElement?.matches(s)", selector, new() { Timeout = 30_000 });
         }
         catch (TimeoutException)
         {
