@@ -16,7 +16,7 @@ namespace StageStream.Tests.Studio;
 
 /// <summary>Managing projects through the REST API, on the real app: what each route does to the data, the media and the answers.</summary>
 [Collection(StudioTimedCollection.Name)]
-public sealed class ProjectLibraryApiTests(StudioApp studio, ITestOutputHelper output)
+public sealed class ProjectLibraryApiTests(TimedStudioApp studio, ITestOutputHelper output)
 {
     private HttpClient Client => studio.App.Client;
 
@@ -170,6 +170,13 @@ public sealed class ProjectLibraryApiTests(StudioApp studio, ITestOutputHelper o
         await studio.WaitForStatusAsync(studio.DoneId, "completed");
         var real = watch.Elapsed.TotalSeconds;
         output.WriteLine($"first run {studio.FirstRun.TotalSeconds:0.0} s; second run: estimated {predicted:0.0} s, took {real:0.0} s");
+        // Each stage's run (newest first) and the gap before it, to tell a slow stage from a slow hand-over.
+        var runs = (await Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{studio.DoneId}/runs")).EnumerateArray().Take(15).Reverse().ToList();
+        foreach (var (previous, current) in runs.Zip(runs.Skip(1)))
+        {
+            var gap = current.GetProperty("started_at").GetDateTimeOffset() - previous.GetProperty("finished_at").GetDateTimeOffset();
+            output.WriteLine($"{current.GetProperty("stage").GetString(),-16} {current.GetProperty("duration_seconds").GetDouble(),6:0.00} s after {gap.TotalSeconds:0.00} s");
+        }
         Assert.InRange(predicted, real * 0.7, real * 1.3);
         var done = await Client.GetFromJsonAsync<JsonElement>($"/api/v1/projects/{studio.DoneId}/estimate");
         Assert.Equal(0, done.GetProperty("remaining_seconds").GetDouble());
