@@ -50,7 +50,7 @@ public sealed class SseTimingTests
     [Fact]
     public async Task AllStagesStreamUsesItsOwnIdleTimeout()
     {
-        // A longer all-stages timeout than ShortTimings', so opening the second stream may take a while.
+        // A longer all-stages timeout than in ShortTimings, so that opening the second stream may take a while.
         await using var app = await TestApp.StartAsync(new Dictionary<string, string?>(ShortTimings)
         {
             ["Streaming:AllStagesIdleTimeoutSeconds"] = "5",

@@ -9,7 +9,7 @@ using StageStream.Tests.Infrastructure;
 namespace StageStream.Tests.Studio;
 
 /// <summary>
-/// One app for the studio's tests (API and browser): small frames, tokens at a steady pace, and one project,
+/// An app for the studio's tests (the browser tests share one, the API tests another): small frames, tokens at a steady pace, and one project,
 /// "灯塔", run to its film once, which is also this machine's first run history.
 /// </summary>
 public class StudioApp : IAsyncLifetime
@@ -85,7 +85,7 @@ public sealed class StudioCollection : ICollectionFixture<StudioApp>, ICollectio
 }
 
 /// <summary>
-/// The studio's app for tests that time runs: tokens slower than <see cref="StudioApp.Settings"/>', so that most of a
+/// The studio's app for tests that time runs: tokens slower than in <see cref="StudioApp.Settings"/>, so that most of a
 /// run is paced text rather than ffmpeg, whose time varies by a quarter from one run to the next on a busy machine.
 /// </summary>
 public sealed class TimedStudioApp : StudioApp
